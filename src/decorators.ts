@@ -1,0 +1,233 @@
+/**
+ * The decorators a `State` hands out, and the adapter that lets each of them run both as a
+ * standard (TC39) decorator and as a TypeScript `experimentalDecorators` one.
+ *
+ * Everything here runs once, while a class is being defined: definitions are validated (a bad one
+ * throws a `TypeError` before the class exists) and compiled into the method's `Plan`, which the
+ * wrapper built by `createWrapper` closes over.
+ */
+
+import { ownMetadata, type Metadata } from './metadata.ts';
+import { show, type StateValue } from './errors.ts';
+import {
+  addToLane,
+  ANY,
+  bumpHookVersion,
+  createLane,
+  inheritedDefinitions,
+  ownRecord,
+  recordIn,
+  sentenceCase,
+  type Condition,
+  type HookKind,
+  type Permission,
+  type Plan,
+  type TransitionDefinition,
+} from './definition.ts';
+import { createWrapper, refreshPlan } from './runtime.ts';
+import { addHook, type HookOptions } from './hooks.ts';
+import type { State } from './state.ts';
+import type { StandardSchemaV1 } from './standard-schema.ts';
+
+export { plansByWrapper as plans } from './runtime.ts';
+import { plansByWrapper as plans } from './runtime.ts';
+
+/** Where a decorator is applied: enough to validate and to say where in an error message. */
+interface Site {
+  readonly meta: Metadata;
+  readonly name: string;
+  readonly fn: Function;
+  /** `Flow.method` where the class is known (experimentalDecorators), `method()` otherwise. */
+  readonly where: string;
+}
+
+/**
+ * A method decorator for both decorator modes.
+ * Standard: `(value, context)`. Legacy (`experimentalDecorators`): `(prototype, key, descriptor)`.
+ */
+export interface DualMethodDecorator<M extends (this: any, ...args: any[]) => any> {
+  <T extends M>(value: T, context: ClassMethodDecoratorContext<any, T>): T | void;
+  <T extends M>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+}
+
+function methodDecorator<M extends (this: any, ...args: any[]) => any>(label: string, apply: (site: Site) => Function | undefined): DualMethodDecorator<M> {
+  return function decorator(a: any, b: any, c?: any): any {
+    if (b !== null && typeof b === 'object' && 'kind' in b) {
+      const context = b as ClassMethodDecoratorContext;
+      const name = typeof context.name === 'string' ? context.name : String(context.name);
+      const where = `${name}()`;
+      if (context.kind !== 'method') throw new TypeError(`${label} decorates methods; it was applied to the ${context.kind} ${where.replace('()', '')}.`);
+      if (context.static) throw new TypeError(`${label} decorates instance methods; ${where} is static.`);
+      if (context.private || typeof context.name !== 'string') throw new TypeError(`${label} cannot decorate the private or symbol-named method ${name}: the runtime and introspection reach methods by name.`);
+      if (!context.metadata) throw new TypeError(`${label}: decorator metadata is missing; import 'transitional' before defining flow classes.`);
+      const out = apply({ meta: context.metadata as Metadata, name, fn: a, where });
+      return out ?? a;
+    }
+    // experimentalDecorators: (prototype, key, descriptor)
+    const target = a as object;
+    const key = b as PropertyKey;
+    const descriptor = c as PropertyDescriptor | undefined;
+    if (typeof target === 'function') throw new TypeError(`${label} decorates instance methods; ${(target as Function).name}.${String(key)} is static.`);
+    const ctor = (target as { constructor: Function }).constructor;
+    const where = `${ctor.name}.${String(key)}()`;
+    if (typeof key !== 'string') throw new TypeError(`${label} cannot decorate the symbol-named method ${where}.`);
+    if (!descriptor || typeof descriptor.value !== 'function') throw new TypeError(`${label} decorates methods; ${where} is not a method.`);
+    const out = apply({ meta: ownMetadata(ctor), name: key, fn: descriptor.value, where });
+    if (out) descriptor.value = out;
+    return descriptor;
+  } as DualMethodDecorator<M>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accessors
+
+export function accessorDecorator(state: State<any>, kind: 'getter' | 'setter'): DualMethodDecorator<any> {
+  const label = `@${state.name}.${kind}()`;
+  return methodDecorator(label, (site) => {
+    const rec = ownRecord(site.meta, state);
+    if (Object.prototype.hasOwnProperty.call(rec, kind) && rec[kind] !== undefined && rec[kind] !== site.name) {
+      throw new TypeError(`${label} on ${site.where}: this class already has ${label} on ${String(rec[kind])}(); a State has one ${kind} per class.`);
+    }
+    rec[kind] = site.name;
+    bumpHookVersion();
+    return undefined;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transitions
+
+export interface TransitionOptions<V extends StateValue, F = any, A extends unknown[] = any[]> {
+  /** The state(s) the transition starts from, or `State.ANY`. */
+  readonly source: V | readonly V[] | typeof ANY;
+  /** The state it moves to before the body runs; left out, the state stays as it is. */
+  readonly target?: V;
+  /** For people and diagrams; default: the method name in sentence case. */
+  readonly label?: string;
+  /** Checked in order before anything changes; the first false one refuses the call. */
+  readonly conditions?: readonly Condition<F, A>[];
+  /** Who may trigger it (`available({ user })`, `hasPermission`); absent means everyone. */
+  readonly permission?: Permission<F>;
+  /** On a throw, move here instead of back to the source. */
+  readonly onError?: V;
+  /** Ordered States: allow a target before the source. */
+  readonly rewind?: boolean;
+  /** Validates the first argument, and replaces it by the parsed value, before anything changes. */
+  readonly input?: StandardSchemaV1;
+  /** Free data for user interfaces. */
+  readonly meta?: unknown;
+}
+
+function checkValue(state: State<any>, where: string, what: string, value: unknown): void {
+  if (!state.has(value)) {
+    throw new TypeError(`${where}: ${what} ${show(value)} is not a value of ${state} (declared: ${state.values.map(show).join(', ')}).`);
+  }
+}
+
+/** Validates options and builds the definition; every error names the method and the offending value. */
+function defineTransition(state: State<any>, site: Site, options: TransitionOptions<StateValue>): TransitionDefinition {
+  const where = `@${state.name}.transition() on ${site.where}`;
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options are required ({ source, target? }).`);
+  const { source, target, label, conditions = [], permission, onError, rewind = false, input, meta } = options;
+  let sources: readonly StateValue[] | typeof ANY;
+  if (source === ANY) sources = ANY;
+  else if (Array.isArray(source)) {
+    if (source.length === 0) throw new TypeError(`${where}: source is an empty array; give at least one value, or State.ANY.`);
+    sources = Object.freeze([...source]);
+  } else if (source === undefined) throw new TypeError(`${where}: source is missing; give a value, an array of values, or State.ANY.`);
+  else sources = Object.freeze([source as StateValue]);
+  if (sources !== ANY) {
+    for (const s of sources) checkValue(state, where, 'source', s);
+    if (new Set(sources).size !== sources.length) throw new TypeError(`${where}: source lists a value twice.`);
+  }
+  if (target !== undefined) checkValue(state, where, 'target', target);
+  if (onError !== undefined) checkValue(state, where, 'onError', onError);
+  if (!Array.isArray(conditions) || conditions.some((c) => typeof c !== 'function')) throw new TypeError(`${where}: conditions must be an array of functions.`);
+  if (permission !== undefined && typeof permission !== 'function') throw new TypeError(`${where}: permission must be a function (flow, user) => boolean.`);
+  if (label !== undefined && typeof label !== 'string') throw new TypeError(`${where}: label must be a string.`);
+  if (input !== undefined && (input === null || typeof input !== 'object' || typeof (input as StandardSchemaV1)['~standard']?.validate !== 'function')) {
+    throw new TypeError(`${where}: input must be a Standard Schema (zod, valibot, arktype, ...).`);
+  }
+  if (rewind && !state.ordered) throw new TypeError(`${where}: rewind only applies to an ordered State (new State(values, { ordered: true })).`);
+  if (state.ordered && target !== undefined && !rewind) {
+    const from = sources === ANY ? state.values : sources;
+    const later = from.find((s) => state.indexOf(s) > state.indexOf(target));
+    if (later !== undefined) {
+      throw new TypeError(`${where}: ${state} is ordered and target ${show(target)} comes before source ${show(later)}; add rewind: true if going back is intended.`);
+    }
+  }
+  return Object.freeze({
+    name: site.name,
+    source: sources,
+    target,
+    label: label ?? sentenceCase(site.name),
+    conditions: Object.freeze([...conditions]) as readonly Condition[],
+    permission: permission as Permission | undefined,
+    onError,
+    rewind,
+    meta,
+    input,
+  });
+}
+
+/** Adds definitions to the plan of `site.fn` (stacked decorators) or builds a new plan and wrapper. */
+function attach(state: State<any>, site: Site, defs: readonly TransitionDefinition[], where: string): Function | undefined {
+  const existing = plans.get(site.fn);
+  const plan: Plan = existing ?? {
+    name: site.name,
+    body: site.fn,
+    lanes: [],
+    async: isAsyncFunction(site.fn),
+    hasInput: false,
+  };
+  let lane = plan.lanes.find((l) => l.state === state);
+  if (!lane) {
+    lane = createLane(state, plan);
+    plan.lanes.push(lane);
+  }
+  for (const def of defs) {
+    addToLane(lane, def, where);
+    if (def.input) plan.hasInput = true;
+  }
+  ownRecord(site.meta, state).methods.set(site.name, lane.defs);
+  if (existing) {
+    refreshPlan(existing);
+    return undefined;
+  }
+  return createWrapper(plan);
+}
+
+function isAsyncFunction(fn: Function): boolean {
+  return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
+}
+
+export function transitionDecorator<V extends StateValue>(state: State<V>, options: TransitionOptions<V>): DualMethodDecorator<any> {
+  return methodDecorator(`@${state.name}.transition()`, (site) => {
+    const def = defineTransition(state, site, options as TransitionOptions<StateValue>);
+    return attach(state, site, [def], `@${state.name}.transition() on ${site.where}`);
+  });
+}
+
+export function inheritDecorator(state: State<any>): DualMethodDecorator<any> {
+  const label = `@${state.name}.inherit()`;
+  return methodDecorator(label, (site) => {
+    const parentMeta = Object.getPrototypeOf(site.meta) as Metadata | null;
+    const defs = inheritedDefinitions(recordIn(parentMeta ?? undefined, state), site.name);
+    if (!defs) {
+      throw new TypeError(`${label} on ${site.where}: no parent class declares a ${state.name} transition named ${site.name}; use @${state.name}.transition({ ... }) to declare one.`);
+    }
+    return attach(state, site, defs, `${label} on ${site.where}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks
+
+export function hookDecorator(state: State<any>, kind: HookKind, options: HookOptions | undefined): DualMethodDecorator<any> {
+  const name = kind === 'success' ? 'onSuccess' : kind === 'error' ? 'onError' : kind;
+  const label = `@${state.name}.${name}()`;
+  return methodDecorator(label, (site) => {
+    addHook(ownRecord(site.meta, state), kind, { method: site.name }, options, false, `${label} on ${site.where}`);
+    return undefined;
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * The compiled form of a flow class's definitions, built while its decorators run.
+ *
+ * - A `Plan` belongs to one decorated method of one class: the undecorated body and, per `State`
+ *   the method transitions, a `Lane` (its transitions, indexed by source). The method's wrapper
+ *   closes over its plan, so a call finds its table without any lookup.
+ * - A `ClassRecord` belongs to one class and one `State`: the accessor names, the hooks, the
+ *   transitions declared by that class. It is stored in the class's metadata under the State's
+ *   key, and prototype-chained to the parent class's record, so accessors are inherited.
+ */
+
+import type { State } from './state.ts';
+import { show, type StateValue } from './errors.ts';
+import type { Metadata } from './metadata.ts';
+import type { StandardSchemaV1 } from './standard-schema.ts';
+import { live } from './live.ts';
+
+/** A condition: a boolean, or `{ ok, reason }` to say why it failed. */
+export type ConditionResult = boolean | { readonly ok: boolean; readonly reason?: string };
+export type Condition<F = any, A extends unknown[] = any[]> = (flow: F, ...args: A) => ConditionResult;
+export type Permission<F = any, U = any> = (flow: F, user: U) => boolean;
+
+/** One transition, as `State.transitions()` reports it. */
+export interface TransitionDefinition<V extends StateValue = StateValue> {
+  /** The method name. */
+  readonly name: string;
+  readonly source: readonly V[] | typeof ANY;
+  /** `undefined` for a transition without target (checks and runs the body, keeps the state). */
+  readonly target: V | undefined;
+  readonly label: string;
+  readonly conditions: readonly Condition[];
+  readonly permission: Permission | undefined;
+  readonly onError: V | undefined;
+  readonly rewind: boolean;
+  readonly meta: unknown;
+  readonly input: StandardSchemaV1 | undefined;
+}
+
+/** The source that matches every state. Exposed as `State.ANY`. */
+export const ANY: unique symbol = Symbol('State.ANY');
+
+/** The transitions of one method for one State, indexed for the call. */
+export interface Lane {
+  readonly state: State<any>;
+  /** The method plan this lane belongs to. */
+  readonly plan: Plan;
+  readonly defs: TransitionDefinition[];
+  /** Parallel arrays: `sources[i]` is handled by `bySource[i]` (a linear scan beats a Map for a few). */
+  readonly sources: StateValue[];
+  readonly bySource: TransitionDefinition[];
+  /** The transition whose source is `State.ANY`, if any. */
+  any: TransitionDefinition | undefined;
+  /** The flow class of the last call and its record: a one-entry cache for the hot path. */
+  seenClass: unknown;
+  seenRecord: ClassRecord;
+}
+
+/** Everything a decorated method needs at call time. */
+export interface Plan {
+  readonly name: string;
+  /** The undecorated method body; `superTransition` calls it. */
+  readonly body: Function;
+  readonly lanes: Lane[];
+  /** The body is an `async function`: run it with the async context that lets chained calls in. */
+  async: boolean;
+  /** Validation needed before anything changes (`input` on some transition). */
+  hasInput: boolean;
+}
+
+export type HookKind = 'before' | 'success' | 'error' | 'after';
+
+export interface HookEntry {
+  readonly kind: HookKind;
+  readonly order: number;
+  /** A decorated hook is called as `flow[method](event)`, an external one as `fn(event)`. */
+  readonly method: PropertyKey | undefined;
+  readonly fn: Function | undefined;
+  readonly external: boolean;
+  readonly seq: number;
+}
+
+/** Hooks of one class for one State, merged with its ancestors' and sorted: compiled lazily. */
+export interface CompiledHooks {
+  readonly before: readonly HookEntry[];
+  readonly success: readonly HookEntry[];
+  readonly error: readonly HookEntry[];
+  readonly after: readonly HookEntry[];
+}
+
+/**
+ * One class's definitions for one State. A class instance (not `Object.create(null)`, which V8
+ * keeps in slow dictionary mode) because the hot path reads `getter`, `setter`, `plain`, `version`.
+ */
+export class ClassRecord {
+  /** Names of the accessor methods; a subclass starts with its parent's and may declare its own. */
+  getter: PropertyKey | undefined;
+  setter: PropertyKey | undefined;
+  /** This class's own transitions, by method name (a redeclaration replaces the parent's). */
+  readonly methods = new Map<string, TransitionDefinition[]>();
+  /** This class's own hooks, decorated and external, in registration order. */
+  readonly hooks: HookEntry[] = [];
+  /** `hookVersion` when `compiled` was built; any registration anywhere invalidates it. */
+  version = 0;
+  compiled: CompiledHooks | undefined = undefined;
+  /** No hooks and no persistence anywhere in the chain: calls may take the fast path. */
+  plain = true;
+  /** `version` when `plain`, else -1: the hot path's single check that its record is current and plain. */
+  fastVersion = -1;
+  /** Set on a class by a persistence adapter (`transitional/mikro-orm`); see `persistence.ts`. */
+  ownPersistence: unknown = undefined;
+  /** The persistence in force for this class (its own or an ancestor's), resolved when compiled. */
+  persistence: unknown = undefined;
+
+  constructor(
+    readonly state: State<any>,
+    /** The record of the nearest ancestor class for the same State. */
+    readonly parent: ClassRecord | undefined,
+  ) {
+    this.getter = parent?.getter;
+    this.setter = parent?.setter;
+  }
+}
+
+/** Invalidates every compiled class record (they are rebuilt on next use). */
+export function bumpHookVersion(): void {
+  live.hookVersion++;
+}
+
+let hookSeq = 0;
+export function nextHookSeq(): number {
+  return hookSeq++;
+}
+
+/** The record for `state` that `meta` sees (its own or an ancestor's). */
+export function recordIn(meta: Metadata | undefined, state: State<any>): ClassRecord | undefined {
+  return meta ? (meta[state.key] as ClassRecord | undefined) : undefined;
+}
+
+/** The record for `state` owned by the class of `meta`, created and chained to the inherited one. */
+export function ownRecord(meta: Metadata, state: State<any>): ClassRecord {
+  if (Object.prototype.hasOwnProperty.call(meta, state.key)) return meta[state.key] as ClassRecord;
+  const rec = new ClassRecord(state, meta[state.key] as ClassRecord | undefined);
+  meta[state.key] = rec;
+  bumpHookVersion(); // a new record in a chain changes what subclasses inherit
+  return rec;
+}
+
+/** The definition of `name` that a record inherits (its nearest ancestor that declares it). */
+export function inheritedDefinitions(rec: ClassRecord | undefined, name: string): TransitionDefinition[] | undefined {
+  for (let r = rec; r; r = r.parent) {
+    const defs = r.methods.get(name);
+    if (defs) return defs;
+  }
+  return undefined;
+}
+
+/** `fastTrack` → `Fast track`, `send_to_review` → `Send to review`. */
+export function sentenceCase(name: string): string {
+  const words = name
+    .replace(/[_\-\s]+/g, ' ')
+    .replace(/([a-z\d])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function createLane(state: State<any>, plan: Plan): Lane {
+  return { state, plan, defs: [], sources: [], bySource: [], any: undefined, seenClass: undefined, seenRecord: undefined as never };
+}
+
+/**
+ * Adds a definition to a method's lane, rejecting a source that another transition of the same
+ * method already handles (the call could not choose between them).
+ */
+export function addToLane(lane: Lane, def: TransitionDefinition, where: string): void {
+  if (def.source === ANY) {
+    if (lane.any) throw new TypeError(`${where}: two transitions of this method start from State.ANY; stack transitions with distinct sources.`);
+    if (lane.sources.length) {
+      throw new TypeError(`${where}: a State.ANY transition cannot be stacked with one from ${show(lane.sources[0])} on the same method (both would match ${show(lane.sources[0])}).`);
+    }
+    lane.any = def;
+  } else {
+    if (lane.any) throw new TypeError(`${where}: a transition from ${show(def.source[0])} cannot be stacked with a State.ANY transition on the same method.`);
+    for (const s of def.source) {
+      if (lane.sources.includes(s)) throw new TypeError(`${where}: two transitions of this method start from ${show(s)}; each source may appear once per method.`);
+      lane.sources.push(s);
+      lane.bySource.push(def);
+    }
+  }
+  lane.defs.push(def);
+}
+
+/** The transition of `lane` that starts from `value`, if any. */
+export function findDefinition(lane: Lane, value: StateValue): TransitionDefinition | undefined {
+  const sources = lane.sources;
+  for (let i = 0; i < sources.length; i++) if (sources[i] === value) return lane.bySource[i];
+  return lane.any;
+}

@@ -1,0 +1,66 @@
+/** Every error the library throws on purpose. Definition mistakes are plain `TypeError`s. */
+
+import type { StandardSchemaV1 } from './standard-schema.ts';
+
+export type StateValue = string | number;
+
+/** Quotes a state value the way messages show it: strings quoted, numbers bare. */
+export function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'symbol' ? value.toString() : String(value);
+}
+
+/** Why a transition was refused: its source does not include the current state, or a condition failed. */
+export type NotAllowedReason = 'source' | 'condition';
+
+/**
+ * A transition was called from a state it does not start from, or one of its conditions failed.
+ * Nothing changed.
+ *
+ * @example
+ * try { flow.publish(); } catch (e) { if (e instanceof TransitionNotAllowed) console.log(e.transition, e.state, e.reason); }
+ */
+export class TransitionNotAllowed extends Error {
+  override name = 'TransitionNotAllowed';
+  constructor(
+    /** The method name of the transition. */
+    readonly transition: string,
+    /** The state the flow was in. */
+    readonly state: StateValue,
+    /** `'source'`: no transition of that name starts from `state`; `'condition'`: a condition failed. */
+    readonly reason: NotAllowedReason,
+    message: string,
+    /** For `reason: 'condition'`: the failed condition's own explanation, if it gave one. */
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The first argument of a transition with an `input` schema did not validate. Nothing changed.
+ * `issues` are the schema's own (Standard Schema) issues.
+ */
+export class InvalidTransitionInput extends Error {
+  override name = 'InvalidTransitionInput';
+  constructor(
+    readonly transition: string,
+    readonly issues: ReadonlyArray<StandardSchemaV1.Issue>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `waitFor(flow, value)` on an ordered state: the flow entered a later state, so `value` will not come. */
+export class StateSkipped extends Error {
+  override name = 'StateSkipped';
+  constructor(
+    /** The value that was waited for. */
+    readonly skipped: StateValue,
+    /** The later value the flow is in instead. */
+    readonly state: StateValue,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Per-instance bookkeeping that only some flows need: a flow with an asynchronous transition in
+ * flight (calls from outside queue behind it) or with someone waiting for one of its states.
+ *
+ * Flows nobody waits on and with nothing in flight have no entry, and `live.flagged === 0` lets the
+ * hot path skip even the WeakMap lookup: this is what keeps per-instance memory at zero.
+ */
+
+import type { State } from './state.ts';
+import type { StateValue } from './errors.ts';
+import { live } from './live.ts';
+
+export interface Waiter {
+  readonly state: State<any>;
+  readonly value: StateValue;
+  /** `exact`: resolves on entering `value` (ordered: rejects once a later value is entered). */
+  readonly atLeast: boolean;
+  /** Registered while a call was in progress: decide at the end of that call, not at once. */
+  deferred: boolean;
+  readonly resolve: (value: StateValue) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly dispose: () => void;
+}
+
+export interface FlowState {
+  /** Outermost-call nesting depth (synchronous chaining and in-flight asynchronous calls). */
+  depth: number;
+  /** Asynchronous calls in flight on this flow (an outside call waits while > 0). */
+  active: number;
+  /** Outside calls waiting for their turn, oldest first. */
+  readonly queue: Array<() => void>;
+  readonly waiters: Waiter[];
+  /** States entered (and not rolled back) during the current outermost call, in order. */
+  journal: Array<[State<any>, StateValue]>;
+}
+
+const flagged = new WeakMap<object, FlowState>();
+
+export function flowState(flow: object): FlowState | undefined {
+  return live.flagged === 0 ? undefined : flagged.get(flow);
+}
+
+export function flag(flow: object): FlowState {
+  let fs = flagged.get(flow);
+  if (fs === undefined) {
+    fs = { depth: 0, active: 0, queue: [], waiters: [], journal: [] };
+    flagged.set(flow, fs);
+    live.flagged++;
+  }
+  return fs;
+}
+
+/** Drops the entry once nothing is in flight, queued or waited for. */
+export function unflagIfIdle(flow: object, fs: FlowState): void {
+  if (fs.depth === 0 && fs.active === 0 && fs.queue.length === 0 && fs.waiters.length === 0 && flagged.get(flow) === fs) {
+    flagged.delete(flow);
+    live.flagged--;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Questions about flow classes and flows, read from the compiled definitions (contract §7):
+ * the transitions of a class, and what a flow can do now.
+ */
+
+import { METADATA } from './metadata.ts';
+import { findDefinition, type ClassRecord, type Plan, type TransitionDefinition } from './definition.ts';
+import { plans } from './decorators.ts';
+import { className, readState, recordOf } from './access.ts';
+import { failedCondition } from './runtime.ts';
+import type { State } from './state.ts';
+import type { StateValue } from './errors.ts';
+
+/** The plan behind `flowClass.prototype[name]`, if that method is a transition. */
+export function planOf(prototype: object, name: string): Plan | undefined {
+  const fn = (prototype as Record<string, unknown>)[name];
+  return typeof fn === 'function' ? plans.get(fn) : undefined;
+}
+
+/** Every transition of `flowClass` for `state`, inherited ones included, in declaration order. */
+export function transitionsOf(state: State<any>, flowClass: Function): TransitionDefinition[] {
+  const rec = (flowClass as any)?.[METADATA]?.[state.key] as ClassRecord | undefined;
+  if (!rec) return [];
+  const chain: ClassRecord[] = [];
+  for (let r: ClassRecord | undefined = rec; r; r = r.parent) chain.unshift(r);
+  const names = new Set<string>();
+  for (const r of chain) for (const name of r.methods.keys()) names.add(name);
+  const out: TransitionDefinition[] = [];
+  for (const name of names) {
+    // The prototype is the truth: a subclass may have replaced a transition by a plain method.
+    const lane = planOf(flowClass.prototype, name)?.lanes.find((l) => l.state === state);
+    if (lane) out.push(...lane.defs);
+  }
+  return out;
+}
+
+function planFor(state: State<any>, flow: object, name: string, fn: string): Plan {
+  const plan = planOf(flow, name);
+  if (!plan || !plan.lanes.some((l) => l.state === state)) {
+    throw new TypeError(`${state}.${fn}(${className(flow)}, ${JSON.stringify(name)}): ${className(flow)}.${name} is not a ${state.name} transition.`);
+  }
+  return plan;
+}
+
+/** The definitions a call of `plan` would use now, or `undefined` if some State refuses its source. */
+function current(plan: Plan, flow: object): { def: TransitionDefinition; value: StateValue }[] | undefined {
+  const out = [];
+  for (const lane of plan.lanes) {
+    const value = readState(flow as never, recordOf(flow, lane.state), lane.state);
+    const def = findDefinition(lane, value);
+    if (!def) return undefined;
+    out.push({ def, value });
+  }
+  return out;
+}
+
+export function can(state: State<any>, flow: object, name: string, args: unknown[]): boolean {
+  const plan = planFor(state, flow, name, 'can');
+  const defs = current(plan, flow);
+  return defs !== undefined && defs.every(({ def }) => failedCondition(flow as never, def, args) === undefined);
+}
+
+export function hasPermission(state: State<any>, flow: object, name: string, user: unknown): boolean {
+  const plan = planFor(state, flow, name, 'hasPermission');
+  const lane = plan.lanes.find((l) => l.state === state)!;
+  const value = readState(flow as never, recordOf(flow, state), state);
+  const def = findDefinition(lane, value) ?? lane.defs[0]!;
+  return def.permission === undefined || def.permission(flow, user) === true;
+}
+
+export function available(state: State<any>, flow: object, options?: { readonly user?: unknown }): TransitionDefinition[] {
+  const checkUser = options !== undefined && 'user' in options;
+  const out: TransitionDefinition[] = [];
+  const seen = new Set<string>();
+  for (const t of transitionsOf(state, flow.constructor)) {
+    if (seen.has(t.name)) continue;
+    seen.add(t.name);
+    const plan = planOf(flow, t.name);
+    if (!plan) continue;
+    const defs = current(plan, flow);
+    if (!defs || !defs.every(({ def }) => failedCondition(flow as never, def, []) === undefined)) continue;
+    const mine = defs[plan.lanes.findIndex((l) => l.state === state)]!.def;
+    if (checkUser && mine.permission !== undefined && mine.permission(flow, options!.user) !== true) continue;
+    out.push(mine);
+  }
+  return out;
+}

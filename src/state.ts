@@ -1,0 +1,223 @@
+/**
+ * `State`: the descriptor of one state field. It declares the values, hands out the decorators
+ * that define a flow class, and answers questions about flows (contract §2, §3, §7).
+ */
+
+import { ANY, type TransitionDefinition } from './definition.ts';
+import { type StateValue } from './errors.ts';
+import {
+  accessorDecorator,
+  hookDecorator,
+  inheritDecorator,
+  transitionDecorator,
+  type DualMethodDecorator,
+  type TransitionOptions,
+} from './decorators.ts';
+import { registerExternalHook, type HookOptions } from './hooks.ts';
+import { readState, recordOf } from './access.ts';
+import { available, can, hasPermission, transitionsOf } from './introspection.ts';
+import { waitForState, type WaitOptions } from './waiting.ts';
+
+export interface StateOptions<V extends StateValue> {
+  /** The value reported when the getter returns `undefined` or `null` (and the initial value of the private slot). */
+  readonly default?: V;
+  /** Declaration order is a total order: enables `rewind`, `waitForAtLeast` and skipped-state detection. */
+  readonly ordered?: boolean;
+  /** A name for messages, diagrams and the CLI (default: `"state"`). */
+  readonly name?: string;
+}
+
+/** What every hook receives. `target` equals `source` for a transition without target. */
+export interface HookEvent<V extends StateValue = StateValue, F = any> {
+  readonly flow: F;
+  readonly state: State<V>;
+  /** The transition's method name. */
+  readonly transition: string;
+  readonly source: V;
+  readonly target: V;
+  /** The call's arguments; a `before` hook may change them before the body sees them. */
+  args: unknown[];
+  /** `onSuccess`, `after`: what the body returned (resolved, for async bodies). */
+  readonly result?: unknown;
+  /** `onError`, `after` (on failure): what was thrown. */
+  readonly error?: unknown;
+}
+
+export type HookKindName = 'before' | 'success' | 'error' | 'after';
+
+/** Method names of a flow: what `can`, `hasPermission` accept. */
+export type MethodName<F> = { [K in keyof F]-?: F[K] extends (...args: any[]) => any ? K : never }[keyof F] & string;
+
+type AnyClass<F> = abstract new (...args: any[]) => F;
+
+/** Values of an enum object or of a literal array. Numeric enums' reverse mappings are left out. */
+function valuesOf(values: object): StateValue[] {
+  if (Array.isArray(values)) return [...values];
+  const out: StateValue[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    // A numeric enum maps both ways: E.A = 0 and E[0] = 'A'. Keep the forward entries.
+    if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(key) && (values as Record<string, unknown>)[value] === Number(key)) continue;
+    out.push(value as StateValue);
+  }
+  return out;
+}
+
+/**
+ * A state field: its values, its decorators, and questions about flows.
+ *
+ * @example
+ * enum Stage { New = 'new', Review = 'review' }
+ * const stage = new State(Stage, { default: Stage.New });
+ * class ReviewFlow {
+ *   constructor(readonly review: { stage?: Stage }) {}
+ *   @stage.getter() getStage() { return this.review.stage; }
+ *   @stage.setter() setStage(value: Stage) { this.review.stage = value; }
+ *   @stage.transition({ source: Stage.New, target: Stage.Review }) submit() {}
+ * }
+ */
+export class State<const V extends StateValue = StateValue> {
+  /** A source that matches every state (the target included). */
+  static readonly ANY: typeof ANY = ANY;
+
+  /** The declared values, in declaration order. */
+  readonly values: readonly V[];
+  readonly default: V | undefined;
+  readonly ordered: boolean;
+  readonly name: string;
+  /** Where a class's definitions for this State live in its metadata. @internal */
+  readonly key: symbol;
+  /** Where the value lives on a flow whose class declares no accessors. @internal */
+  readonly slot: symbol;
+  readonly #index: Map<StateValue, number>;
+
+  constructor(values: readonly V[] | { readonly [key: string]: V }, options: StateOptions<NoInfer<V>> = {}) {
+    const list = valuesOf(values);
+    const name = options.name ?? 'state';
+    if (list.length === 0) throw new TypeError(`new State(): no values given.`);
+    for (const v of list) {
+      if (typeof v !== 'string' && typeof v !== 'number') throw new TypeError(`new State(): ${String(v)} is not a string or number value.`);
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`new State(): ${v} is not a finite number.`);
+    }
+    this.#index = new Map(list.map((v, i) => [v, i]));
+    if (this.#index.size !== list.length) throw new TypeError(`new State(): a value is declared twice.`);
+    if (options.default !== undefined && !this.#index.has(options.default)) {
+      throw new TypeError(`new State(): default ${JSON.stringify(options.default)} is not one of the values (${list.map((v) => JSON.stringify(v)).join(', ')}).`);
+    }
+    this.values = Object.freeze(list) as readonly V[];
+    this.default = options.default;
+    this.ordered = options.ordered === true;
+    this.name = name;
+    this.key = Symbol(`transitional:${name}`);
+    this.slot = Symbol(name);
+  }
+
+  /** Whether `value` is one of the declared values. */
+  has(value: unknown): value is V {
+    return this.#index.has(value as StateValue);
+  }
+
+  /** The position of `value` in the declaration order (-1 if not declared). */
+  indexOf(value: V): number {
+    return this.#index.get(value) ?? -1;
+  }
+
+  toString(): string {
+    return `State(${this.name})`;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Decorators
+
+  /** Marks the method that reads the state from the host object. */
+  getter(): DualMethodDecorator<(this: any) => V | null | undefined> {
+    return accessorDecorator(this, 'getter');
+  }
+
+  /** Marks the method that writes the state to the host object. */
+  setter(): DualMethodDecorator<(this: any, value: V) => unknown> {
+    return accessorDecorator(this, 'setter');
+  }
+
+  /**
+   * Makes the method a transition: the state moves from `source` to `target` before the body runs,
+   * and back if it throws. Stack several on one method for several sources.
+   *
+   * @example
+   * @stage.transition({ source: Stage.New, target: Stage.Review, label: 'Send to review' })
+   * submit() {}
+   */
+  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<(this: F, ...args: A) => unknown> {
+    return transitionDecorator(this, options as TransitionOptions<V>);
+  }
+
+  /** On an overriding method: keep the inherited transition's definition unchanged. */
+  inherit(): DualMethodDecorator<(this: any, ...args: any[]) => unknown> {
+    return inheritDecorator(this);
+  }
+
+  /** Runs before the state changes; may change `event.args`, or throw to abort with nothing changed. */
+  before<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+    return hookDecorator(this, 'before', options);
+  }
+
+  /** Runs after the body succeeded; a throw here rolls the transition back. */
+  onSuccess<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+    return hookDecorator(this, 'success', options);
+  }
+
+  /** Runs after a failure was rolled back; a transition it calls starts from the rolled-back state. */
+  onError<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+    return hookDecorator(this, 'error', options);
+  }
+
+  /** Runs last, whatever happened (like `finally`). */
+  after<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+    return hookDecorator(this, 'after', options);
+  }
+
+  /** Registers a hook from outside the class; it applies to `flowClass` and its subclasses. */
+  hook<F extends object>(flowClass: AnyClass<F>, kind: HookKindName, fn: (event: HookEvent<V, F>) => unknown, options?: HookOptions): void {
+    registerExternalHook(this, flowClass, kind, fn, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Questions
+
+  /** The flow's current value (`default` when the getter gives `undefined`/`null`). */
+  get(flow: object): V {
+    return readState(flow as never, recordOf(flow, this), this) as V;
+  }
+
+  /** Every transition of the class for this State, inherited ones included. */
+  transitions(flowClass: AnyClass<object>): TransitionDefinition<V>[] {
+    return transitionsOf(this, flowClass) as TransitionDefinition<V>[];
+  }
+
+  /** Whether `flow[name](...args)` would pass the source and condition checks now. */
+  can<F extends object>(flow: F, name: MethodName<F>, ...args: unknown[]): boolean {
+    return can(this, flow, name, args);
+  }
+
+  /** The transitions that `can` run now; with `user`, only those whose `permission` allows that user. */
+  available<F extends object>(flow: F, options?: { readonly user?: unknown }): TransitionDefinition<V>[] {
+    return available(this, flow, options) as TransitionDefinition<V>[];
+  }
+
+  /** Whether `user` may trigger `name` (a transition without `permission` allows everyone). */
+  hasPermission<F extends object>(flow: F, name: MethodName<F>, user: unknown): boolean {
+    return hasPermission(this, flow, name, user);
+  }
+
+  /**
+   * Resolves when the flow enters `value` (at once if it is there). On an ordered State, rejects
+   * with `StateSkipped` once a later value is entered.
+   */
+  waitFor(flow: object, value: V, options?: WaitOptions): Promise<V> {
+    return waitForState(this, flow, value, false, options);
+  }
+
+  /** Ordered States: resolves once the state is `value` or later. */
+  waitForAtLeast(flow: object, value: V, options?: WaitOptions): Promise<V> {
+    return waitForState(this, flow, value, true, options);
+  }
+}
