@@ -22,6 +22,15 @@ export interface Waiter {
   readonly dispose: () => void;
 }
 
+/** One state change kept by a call: what waiters are woken for and what a store persists. */
+export interface StateChange {
+  readonly state: State<any>;
+  /** The method name of the transition that made it. */
+  readonly transition: string;
+  readonly source: StateValue;
+  readonly target: StateValue;
+}
+
 export interface FlowState {
   /** Outermost-call nesting depth (synchronous chaining and in-flight asynchronous calls). */
   depth: number;
@@ -30,8 +39,8 @@ export interface FlowState {
   /** Outside calls waiting for their turn, oldest first. */
   readonly queue: Array<() => void>;
   readonly waiters: Waiter[];
-  /** States entered (and not rolled back) during the current outermost call, in order. */
-  journal: Array<[State<any>, StateValue]>;
+  /** State changes made (and not rolled back) during the current outermost call, in order. */
+  journal: StateChange[];
 }
 
 const flagged = new WeakMap<object, FlowState>();

@@ -14,3 +14,4 @@ export type { TransitionOptions, DualMethodDecorator } from './decorators.ts';
 export type { HookOptions } from './hooks.ts';
 export type { WaitOptions } from './waiting.ts';
 export type { StandardSchemaV1 } from './standard-schema.ts';
+export { persistWith, type TransitionStore, type UnitOfWork, type StateChange } from './persistence.ts';

@@ -36,10 +36,11 @@ import {
 } from './definition.ts';
 import { className, readState, recordOf, writeState } from './access.ts';
 import { compileRecord } from './hooks.ts';
-import { flag, flowState, unflagIfIdle, type FlowState } from './flow-state.ts';
+import { flag, flowState, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverJournal } from './waiting.ts';
 import type { State } from './state.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
+import type { TransitionStore, UnitOfWork } from './persistence.ts';
 
 type Flow = Record<PropertyKey, any>;
 
@@ -62,13 +63,6 @@ function runInFrame<A extends unknown[], R>(flow: object, fn: (...args: A) => R,
   return context.run({ flow, parent: context.getStore() }, fn, ...args);
 }
 
-/**
- * A unit of work around the outermost call of a persisted flow: see `persistence.ts`.
- * Registered per class record by an adapter; the runtime only calls through this seam.
- */
-export interface UnitOfWorkRunner {
-  run(flow: object, call: () => unknown, plan: Plan): Promise<unknown>;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Refusals
@@ -293,7 +287,7 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
   fs.depth++;
   fs.active++;
   const mark = fs.journal.length;
-  if (def.target !== undefined) fs.journal.push([state, def.target]);
+  if (def.target !== undefined) fs.journal.push({ state, transition: def.name, source, target: def.target });
   return runInFrame(flow, async () => {
     try {
       return await promise;
@@ -301,7 +295,7 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
       fs.journal.length = mark;
       restore(flow, rec, def, source, error);
       const back = backValue(def, source);
-      if (back !== undefined && def.onError !== undefined) fs.journal.push([state, back]);
+      if (back !== undefined && def.onError !== undefined) fs.journal.push({ state, transition: def.name, source, target: back });
       throw error;
     } finally {
       fs.depth--;
@@ -338,20 +332,55 @@ export function callGeneral(plan: Plan, flow: Flow, args: unknown[]): unknown {
 }
 
 function start(plan: Plan, flow: Flow, args: unknown[]): unknown {
-  const persistence = persistenceOf(plan, flow);
-  if (persistence !== undefined && !insideOf(flow)) {
-    return persistence.run(flow, () => runInFrame(flow, driveAsync, steps(plan, flow, args), undefined, flow), plan);
-  }
+  const store = storeOf(plan, flow);
+  if (store !== undefined && !insideOf(flow)) return runUnitOfWork(store, plan, flow, args);
   if (plan.async) return runInFrame(flow, drive, steps(plan, flow, args), flow);
   return drive(steps(plan, flow, args), flow);
 }
 
-function persistenceOf(plan: Plan, flow: Flow): UnitOfWorkRunner | undefined {
+function storeOf(plan: Plan, flow: Flow): TransitionStore | undefined {
   for (const lane of plan.lanes) {
     const rec = recordOf(flow, lane.state);
-    if (rec.persistence !== undefined) return rec.persistence as UnitOfWorkRunner;
+    if (rec.persistence !== undefined) return rec.persistence as TransitionStore;
   }
   return undefined;
+}
+
+/**
+ * The outermost call on a persisted flow, as one unit of work of its store. The flow counts as
+ * busy (outside calls queue) and inside a call (waiters wait) until the store has committed or
+ * failed, so nobody observes a state the database might still refuse.
+ */
+async function runUnitOfWork(store: TransitionStore, plan: Plan, flow: Flow, args: unknown[]): Promise<unknown> {
+  const fs = flag(flow);
+  fs.depth++;
+  fs.active++;
+  const mark = fs.journal.length;
+  const unit: UnitOfWork = {
+    flow,
+    transition: plan.name,
+    get changes() {
+      return fs.journal.slice(mark);
+    },
+    restore() {
+      // Put every State this unit changed back to the value it had before the unit, last first.
+      const changes = fs.journal.slice(mark);
+      const first = new Map<State<any>, StateChange>();
+      for (const c of changes) if (!first.has(c.state)) first.set(c.state, c);
+      for (const c of [...first.values()].reverse()) writeState(flow, recordOf(flow, c.state), c.state, c.source);
+      fs.journal.length = mark;
+    },
+  };
+  try {
+    return await store.run(unit, () => runInFrame(flow, driveAsync, steps(plan, flow, args), undefined, flow));
+  } catch (error) {
+    fs.journal.length = mark;
+    throw error;
+  } finally {
+    fs.active--;
+    fs.depth--;
+    leave(flow, fs);
+  }
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -506,7 +535,7 @@ function* steps(plan: Plan, flow: Flow, args: unknown[]): Generator<unknown, unk
         const target = defs[set]!.target;
         if (target !== undefined) {
           writeState(flow, recs[set]!, lanes[set]!.state, target);
-          if (fs !== undefined) fs.journal.push([lanes[set]!.state, target]);
+          if (fs !== undefined) fs.journal.push({ state: lanes[set]!.state, transition: plan.name, source: sources[set]!, target });
         }
       }
       // 5. The body.
@@ -529,7 +558,9 @@ function* steps(plan: Plan, flow: Flow, args: unknown[]): Generator<unknown, unk
         try {
           const back = backValue(def, sources[i]!);
           if (back !== undefined) writeState(flow, recs[i]!, lanes[i]!.state, back);
-          if (fs !== undefined && back !== undefined && def.onError !== undefined) fs.journal.push([lanes[i]!.state, back]);
+          if (fs !== undefined && back !== undefined && def.onError !== undefined) {
+            fs.journal.push({ state: lanes[i]!.state, transition: plan.name, source: sources[i]!, target: back });
+          }
         } catch {
           // The original error matters more than a failed rollback write; keep going.
         }

@@ -90,7 +90,7 @@ function settle(flow: object, fs: FlowState, waiter: Waiter, action: () => void)
 export function deliverJournal(flow: object, fs: FlowState): void {
   const entries = fs.journal;
   fs.journal = [];
-  for (const [state, value] of entries) {
+  for (const { state, target: value } of entries) {
     for (const w of fs.waiters.slice()) {
       if (w.state !== state) continue;
       const verdict = judge(state, w.value, w.atLeast, value);

@@ -1,0 +1,65 @@
+/**
+ * The seam between transitions and storage (contract §9).
+ *
+ * A `TransitionStore` wraps every outermost call on a flow class in a unit of work: it starts
+ * whatever its storage calls a transaction, lets the call run, then makes the result durable with
+ * a compare-and-set of the state and one history record per kept change, or fails and undoes.
+ * `transitional/mikro-orm` is one implementation; another ORM needs one file like it.
+ *
+ * While a unit of work runs, the flow is busy (outside calls queue behind it) and waiters are
+ * held back, so nobody sees a state the store might still refuse.
+ */
+
+import type { State } from './state.ts';
+import type { StateChange } from './flow-state.ts';
+import { ownMetadata } from './metadata.ts';
+import { bumpHookVersion, ownRecord } from './definition.ts';
+import type { StateValue } from './errors.ts';
+
+export type { StateChange };
+
+/** One outermost transition call, as a store sees it. */
+export interface UnitOfWork {
+  readonly flow: object;
+  /** The method name of the outermost transition. */
+  readonly transition: string;
+  /**
+   * The state changes the call made and kept so far, in order: one per transition of a chain
+   * (rolled-back ones are gone; an `onError` move is there). Complete once `call()` has settled.
+   */
+  readonly changes: readonly StateChange[];
+  /**
+   * Writes back, through the setters, the value each changed State had before this unit: for a
+   * store whose commit failed after the call itself succeeded. (A call that fails has already
+   * rolled its state back; only the `onError` move, if any, remains in `changes`.)
+   */
+  restore(): void;
+}
+
+export interface TransitionStore {
+  /**
+   * Runs `call` (the transition: checks, state changes, body, hooks, chained calls) inside a unit
+   * of work and commits what it kept. Resolve with `call`'s result, or reject: with `call`'s error
+   * (after persisting just an `onError` move, if the store supports that), or with the store's own
+   * error after putting the flow's in-memory state back (`unit.restore()`).
+   */
+  run(unit: UnitOfWork, call: () => Promise<unknown>): Promise<unknown>;
+}
+
+/**
+ * Routes every outermost call of `flowClass` (and its subclasses) that changes `state` through
+ * `store`. From then on such calls always return a promise.
+ *
+ * @example
+ * persistWith(stage, TicketFlow, myStore);
+ */
+export function persistWith<V extends StateValue>(state: State<V>, flowClass: abstract new (...args: any[]) => object, store: TransitionStore): void {
+  if (typeof flowClass !== 'function') throw new TypeError(`persistWith(${state}, ...): the second argument must be a flow class.`);
+  if (!store || typeof store.run !== 'function') throw new TypeError(`persistWith(${state}, ${flowClass.name}, ...): the store must have a run(unit, call) method.`);
+  const rec = ownRecord(ownMetadata(flowClass), state);
+  if (rec.ownPersistence !== undefined && rec.ownPersistence !== store) {
+    throw new TypeError(`persistWith(${state}, ${flowClass.name}, ...): ${flowClass.name} is already persisted for ${state}.`);
+  }
+  rec.ownPersistence = store;
+  bumpHookVersion();
+}
