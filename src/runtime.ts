@@ -119,7 +119,9 @@ function conditionRefusal(flow: Flow, def: TransitionDefinition, value: StateVal
     def.name,
     value,
     'condition',
-    `${className(flow)}.${def.name}() is not allowed from ${show(value)}: condition ${describeCondition(c, failure.index)} failed${failure.reason ? `: ${failure.reason}` : ''}.`,
+    `${className(flow)}.${def.name}() is not allowed from ${show(value)}: condition ${describeCondition(c, failure.index)} failed${
+      failure.reason ? `: ${failure.reason}.` : c.name ? '.' : ' (a named function, or { ok: false, reason }, would say why).'
+    }`,
     failure.reason,
   );
 }
@@ -535,7 +537,8 @@ function* steps(plan: Plan, flow: Flow, args: unknown[]): Generator<unknown, unk
         const target = defs[set]!.target;
         if (target !== undefined) {
           writeState(flow, recs[set]!, lanes[set]!.state, target);
-          if (fs !== undefined) fs.journal.push({ state: lanes[set]!.state, transition: plan.name, source: sources[set]!, target });
+          const journal = (fs ?? flowState(flow))?.journal;
+          if (journal !== undefined) journal.push({ state: lanes[set]!.state, transition: plan.name, source: sources[set]!, target });
         }
       }
       // 5. The body.
@@ -551,15 +554,18 @@ function* steps(plan: Plan, flow: Flow, args: unknown[]): Generator<unknown, unk
       failed = true;
       error = e;
       // 5'. Roll back what was set, last first: the source, or the transition's onError value.
-      if (fs !== undefined) fs.journal.length = mark;
+      // Forget what this call (and calls inside it) journaled. A flow flagged only during this call
+      // (it went async, or someone started waiting) has journaled nothing from before it.
+      const now = fs ?? flowState(flow);
+      if (now !== undefined) now.journal.length = fs !== undefined ? mark : 0;
       // `set` counts the lanes whose target was written; a setter that threw did not write its own.
       for (let i = set - 1; i >= 0; i--) {
         const def = defs[i]!;
         try {
           const back = backValue(def, sources[i]!);
           if (back !== undefined) writeState(flow, recs[i]!, lanes[i]!.state, back);
-          if (fs !== undefined && back !== undefined && def.onError !== undefined) {
-            fs.journal.push({ state: lanes[i]!.state, transition: plan.name, source: sources[i]!, target: back });
+          if (now !== undefined && back !== undefined && def.onError !== undefined) {
+            now.journal.push({ state: lanes[i]!.state, transition: plan.name, source: sources[i]!, target: back });
           }
         } catch {
           // The original error matters more than a failed rollback write; keep going.
