@@ -50,6 +50,12 @@ export type MethodName<F> = { [K in keyof F]-?: F[K] extends (...args: any[]) =>
 
 type AnyClass<F> = abstract new (...args: any[]) => F;
 
+/** What a TypeScript enum object looks like at the type level. */
+export type EnumObject = { readonly [key: string]: StateValue };
+
+/** The member values of an enum object; a numeric enum's reverse mapping (`E[0] === 'A'`) is left out. */
+export type EnumValues<E extends EnumObject> = { [K in keyof E]: K extends string ? E[K] : never }[keyof E];
+
 /** Values of an enum object or of a literal array. Numeric enums' reverse mappings are left out. */
 function valuesOf(values: object): StateValue[] {
   if (Array.isArray(values)) return [...values];
@@ -75,7 +81,7 @@ function valuesOf(values: object): StateValue[] {
  *   @stage.transition({ source: Stage.New, target: Stage.Review }) submit() {}
  * }
  */
-export class State<const V extends StateValue = StateValue> {
+class StateDescriptor<V extends StateValue = StateValue> {
   /** A source that matches every state (the target included). */
   static readonly ANY: typeof ANY = ANY;
 
@@ -90,7 +96,7 @@ export class State<const V extends StateValue = StateValue> {
   readonly slot: symbol;
   readonly #index: Map<StateValue, number>;
 
-  constructor(values: readonly V[] | { readonly [key: string]: V }, options: StateOptions<NoInfer<V>> = {}) {
+  constructor(values: readonly V[] | EnumObject, options: StateOptions<V> = {}) {
     const list = valuesOf(values);
     const name = options.name ?? 'state';
     if (list.length === 0) throw new TypeError(`new State(): no values given.`);
@@ -221,3 +227,24 @@ export class State<const V extends StateValue = StateValue> {
     return waitForState(this, flow, value, true, options);
   }
 }
+
+/** How `new State(...)` infers the value type, from a literal array or from an enum object. */
+export interface StateConstructor {
+  /** Values from literals: `new State(['draft', 'done'] as const)`, value type `'draft' | 'done'`. */
+  new <const V extends StateValue>(values: readonly V[], options?: StateOptions<NoInfer<V>>): State<V>;
+  /** Values from an enum: `new State(Stage)`, value type `Stage`. */
+  new <const E extends EnumObject>(values: E, options?: StateOptions<NoInfer<EnumValues<E>>>): State<EnumValues<E>>;
+  /** A source that matches every state (the target included). */
+  readonly ANY: typeof ANY;
+  readonly prototype: State<any>;
+}
+
+/**
+ * A state field: its values, its decorators, and questions about flows.
+ *
+ * @example
+ * enum Stage { New = 'new', Review = 'review' }
+ * const stage = new State(Stage, { default: Stage.New });
+ */
+export type State<V extends StateValue = StateValue> = StateDescriptor<V>;
+export const State = StateDescriptor as unknown as StateConstructor;
