@@ -58,6 +58,52 @@ class HandWritten {
   }
 }
 
+/** The same flow with a `before` hook: the general (generator-driven) path. */
+class Hooked extends PingPong {
+  count = 0;
+  @side.before() seen() {
+    this.count++;
+  }
+}
+
+class AsyncPingPong {
+  constructor(readonly host: Host) {}
+  @side.getter() getSide() {
+    return this.host.side;
+  }
+  @side.setter() setSide(value: Side) {
+    this.host.side = value;
+  }
+  @side.transition({ source: 'a', target: 'b' }) async ping() {}
+  @side.transition({ source: 'b', target: 'a' }) async pong() {}
+}
+
+/** Hand-written async: guard, state first, await the body, roll back on rejection. */
+class HandWrittenAsync {
+  constructor(readonly host: Host) {}
+  async ping() {
+    if (this.host.side !== 'a') throw new Error(`ping not allowed from ${this.host.side}`);
+    this.host.side = 'b';
+    try {
+      await this.body();
+    } catch (e) {
+      this.host.side = 'a';
+      throw e;
+    }
+  }
+  async pong() {
+    if (this.host.side !== 'b') throw new Error(`pong not allowed from ${this.host.side}`);
+    this.host.side = 'a';
+    try {
+      await this.body();
+    } catch (e) {
+      this.host.side = 'b';
+      throw e;
+    }
+  }
+  async body() {}
+}
+
 class Plain {
   constructor(readonly host: Host) {}
 }
@@ -92,7 +138,22 @@ const cases: Case[] = [
   { name: 'xstate', run: (n) => { for (let i = 0; i < n; i += 2) { xstate.send(PING); xstate.send(PONG); } } },
 ];
 
-export function runTransitionBench(extra: Case[] = []): void {
+const hooked = new Hooked({ side: 'a' });
+const asyncFlow = new AsyncPingPong({ side: 'a' });
+const asyncHand = new HandWrittenAsync({ side: 'a' });
+
+async function timeAsync(run: (n: number) => Promise<void>, n: number, rounds = 7): Promise<number> {
+  for (let i = 0; i < 2; i++) await run(n);
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    await run(n);
+    samples.push(Number(process.hrtime.bigint() - t0) / n);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+export async function runTransitionBench(extra: Case[] = []): Promise<void> {
   const all = [...cases, ...extra];
   const small = new Set(['robot3', 'javascript-state-machine', 'xstate']);
   const ns = new Map<string, number>();
@@ -111,10 +172,24 @@ export function runTransitionBench(extra: Case[] = []): void {
     ]),
   );
 
+  const withHooks = measure([{ name: 'with a before hook', run: (n) => { for (let i = 0; i < n; i += 2) { hooked.ping(); hooked.pong(); } } }], { n: 400_000 });
+  const hookNs = withHooks.get('with a before hook')!;
+  const asyncOurs = await timeAsync(async (n) => { for (let i = 0; i < n; i += 2) { await asyncFlow.ping(); await asyncFlow.pong(); } }, 100_000);
+  const asyncBase = await timeAsync(async (n) => { for (let i = 0; i < n; i += 2) { await asyncHand.ping(); await asyncHand.pong(); } }, 100_000);
+  console.log(`\nOther paths, ns per transition\n`);
+  console.log(
+    table([
+      ['case', 'ns/transition', 'ratio'],
+      ['transitional, sync, one before hook', hookNs, hookNs / ours],
+      ['hand-written async (await body)', asyncBase, 1],
+      ['transitional async (async body)', asyncOurs, asyncOurs / asyncBase],
+    ]),
+  );
+
   const plain = bytesPerObject((i) => new Plain({ side: i & 1 ? 'a' : 'b' }));
   const flows = bytesPerObject((i) => new PingPong({ side: i & 1 ? 'a' : 'b' }));
   console.log(`\nMemory: bytes per instance (host object included)\n`);
   console.log(table([['class', 'bytes', 'ratio'], ['plain class', plain, 1], ['transitional flow', flows, flows / plain]]));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runTransitionBench();
+if (import.meta.url === `file://${process.argv[1]}`) await runTransitionBench();

@@ -11,6 +11,7 @@ import { ownMetadata, type Metadata } from './metadata.ts';
 import { show, type StateValue } from './errors.ts';
 import {
   addToLane,
+  refreshPlan,
   ANY,
   bumpHookVersion,
   createLane,
@@ -24,13 +25,11 @@ import {
   type Plan,
   type TransitionDefinition,
 } from './definition.ts';
-import { createWrapper, refreshPlan } from './runtime.ts';
 import { addHook, type HookOptions } from './hooks.ts';
-import type { State } from './state.ts';
+import type { HookEvent, State } from './state.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 
-export { plansByWrapper as plans } from './runtime.ts';
-import { plansByWrapper as plans } from './runtime.ts';
+import { createWrapper, plansByWrapper as plans } from './runtime.ts';
 
 /** Where a decorator is applied: enough to validate and to say where in an error message. */
 interface Site {
@@ -45,9 +44,15 @@ interface Site {
  * A method decorator for both decorator modes.
  * Standard: `(value, context)`. Legacy (`experimentalDecorators`): `(prototype, key, descriptor)`.
  */
-export interface DualMethodDecorator<M extends (this: any, ...args: any[]) => any> {
-  <T extends M>(value: T, context: ClassMethodDecoratorContext<any, T>): T | void;
-  <T extends M>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+export interface DualMethodDecorator<M extends (this: any, ...args: any[]) => any, F = any> {
+  <This extends F, T extends M>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
+  <This extends F, T extends M>(target: This, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+}
+
+/** A hook decorator: the method takes the event, whose `flow` is the decorated class. */
+export interface HookDecorator<V extends StateValue> {
+  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
+  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(target: This, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
 }
 
 function methodDecorator<M extends (this: any, ...args: any[]) => any>(label: string, apply: (site: Site) => Function | undefined): DualMethodDecorator<M> {
@@ -85,9 +90,11 @@ export function accessorDecorator(state: State<any>, kind: 'getter' | 'setter'):
   const label = `@${state.name}.${kind}()`;
   return methodDecorator(label, (site) => {
     const rec = ownRecord(site.meta, state);
-    if (Object.prototype.hasOwnProperty.call(rec, kind) && rec[kind] !== undefined && rec[kind] !== site.name) {
-      throw new TypeError(`${label} on ${site.where}: this class already has ${label} on ${String(rec[kind])}(); a State has one ${kind} per class.`);
+    const declared = rec.declared[kind];
+    if (declared !== undefined && declared !== site.name) {
+      throw new TypeError(`${label} on ${site.where}: this class already has ${label} on ${String(declared)}(); a State has one ${kind} per class.`);
     }
+    rec.declared[kind] = site.name;
     rec[kind] = site.name;
     bumpHookVersion();
     return undefined;
@@ -178,6 +185,8 @@ function attach(state: State<any>, site: Site, defs: readonly TransitionDefiniti
     body: site.fn,
     lanes: [],
     async: isAsyncFunction(site.fn),
+    probed: isAsyncFunction(site.fn),
+    fast: false,
     hasInput: false,
   };
   let lane = plan.lanes.find((l) => l.state === state);
@@ -223,11 +232,11 @@ export function inheritDecorator(state: State<any>): DualMethodDecorator<any> {
 // ---------------------------------------------------------------------------------------------
 // Hooks
 
-export function hookDecorator(state: State<any>, kind: HookKind, options: HookOptions | undefined): DualMethodDecorator<any> {
+export function hookDecorator<V extends StateValue>(state: State<V>, kind: HookKind, options: HookOptions | undefined): HookDecorator<V> {
   const name = kind === 'success' ? 'onSuccess' : kind === 'error' ? 'onError' : kind;
   const label = `@${state.name}.${name}()`;
   return methodDecorator(label, (site) => {
     addHook(ownRecord(site.meta, state), kind, { method: site.name }, options, false, `${label} on ${site.where}`);
     return undefined;
-  });
+  }) as HookDecorator<V>;
 }

@@ -61,8 +61,15 @@ export interface Plan {
   /** The undecorated method body; `superTransition` calls it. */
   readonly body: Function;
   readonly lanes: Lane[];
-  /** The body is an `async function`: run it with the async context that lets chained calls in. */
+  /** The body returns promises: run it inside the async frame that lets its chained calls in. */
   async: boolean;
+  /**
+   * Whether `async` is known. A body declared `async` is known at definition; any other body is
+   * learned from its first call, which runs inside a frame just in case it returns a promise.
+   */
+  probed: boolean;
+  /** One State, sync, no input, probed: the wrapper's fast path applies (hooks are checked per class). */
+  fast: boolean;
   /** Validation needed before anything changes (`input` on some transition). */
   hasInput: boolean;
 }
@@ -95,6 +102,8 @@ export class ClassRecord {
   /** Names of the accessor methods; a subclass starts with its parent's and may declare its own. */
   getter: PropertyKey | undefined;
   setter: PropertyKey | undefined;
+  /** The accessors this class itself declares (a subclass may replace its parent's). */
+  readonly declared: { getter?: PropertyKey; setter?: PropertyKey } = {};
   /** This class's own transitions, by method name (a redeclaration replaces the parent's). */
   readonly methods = new Map<string, TransitionDefinition[]>();
   /** This class's own hooks, decorated and external, in registration order. */
@@ -196,4 +205,17 @@ export function findDefinition(lane: Lane, value: StateValue): TransitionDefinit
   const sources = lane.sources;
   for (let i = 0; i < sources.length; i++) if (sources[i] === value) return lane.bySource[i];
   return lane.any;
+}
+
+/** Recomputes whether a plan may use the fast path (after stacking, or learning that it is async). */
+export function refreshPlan(plan: Plan): void {
+  plan.fast = plan.lanes.length === 1 && plan.probed && !plan.async && !plan.hasInput;
+}
+
+/** A body returned `value` on a call: if the plan did not know whether it is async, now it does. */
+export function learn(plan: Plan, value: unknown): void {
+  if (plan.probed) return;
+  plan.probed = true;
+  plan.async = value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+  refreshPlan(plan);
 }

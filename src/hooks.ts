@@ -49,8 +49,11 @@ export function registerExternalHook(state: State<any>, flowClass: Function, kin
   addHook(ownRecord(ownMetadata(flowClass), state), kind, { fn }, options, true, where);
 }
 
-/** Merges and sorts the hooks a class sees, and validates its accessors. Runs once per class per hook change. */
-export function compileRecord(rec: ClassRecord): void {
+/**
+ * Merges and sorts the hooks a class sees, and validates its accessors. Runs once per class per
+ * change of any definition; `owner` names the flow class in errors.
+ */
+export function compileRecord(rec: ClassRecord, owner: string): void {
   const chain: ClassRecord[] = [];
   for (let r: ClassRecord | undefined = rec; r; r = r.parent) chain.unshift(r);
   const all: Array<HookEntry & { depth: number }> = [];
@@ -68,7 +71,7 @@ export function compileRecord(rec: ClassRecord): void {
     const has = rec.getter !== undefined ? 'getter' : 'setter';
     const lacks = has === 'getter' ? 'setter' : 'getter';
     throw new TypeError(
-      `${rec.state} has a @${rec.state.name}.${has}() (${String(rec.getter ?? rec.setter)}) but no @${rec.state.name}.${lacks}(): declare both, or neither to keep the state on the flow itself.`,
+      `${owner} has @${rec.state.name}.${has}() on ${String(rec.getter ?? rec.setter)}() but no @${rec.state.name}.${lacks}(): declare both, or neither to keep the state on the flow itself.`,
     );
   }
   rec.version = live.hookVersion;

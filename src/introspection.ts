@@ -5,9 +5,9 @@
 
 import { METADATA } from './metadata.ts';
 import { findDefinition, type ClassRecord, type Plan, type TransitionDefinition } from './definition.ts';
-import { plans } from './decorators.ts';
+import { plansByWrapper as plans } from './runtime.ts';
 import { className, readState, recordOf } from './access.ts';
-import { failedCondition } from './runtime.ts';
+import { failedCondition } from './refusals.ts';
 import type { State } from './state.ts';
 import type { StateValue } from './errors.ts';
 

@@ -11,6 +11,7 @@ import {
   inheritDecorator,
   transitionDecorator,
   type DualMethodDecorator,
+  type HookDecorator,
   type TransitionOptions,
 } from './decorators.ts';
 import { registerExternalHook, type HookOptions } from './hooks.ts';
@@ -105,7 +106,10 @@ class StateDescriptor<V extends StateValue = StateValue> {
       if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`new State(): ${v} is not a finite number.`);
     }
     this.#index = new Map(list.map((v, i) => [v, i]));
-    if (this.#index.size !== list.length) throw new TypeError(`new State(): a value is declared twice.`);
+    if (this.#index.size !== list.length) {
+      const twice = list.find((v, i) => list.indexOf(v) !== i);
+      throw new TypeError(`new State(): ${JSON.stringify(twice)} is declared twice.`);
+    }
     if (options.default !== undefined && !this.#index.has(options.default)) {
       throw new TypeError(`new State(): default ${JSON.stringify(options.default)} is not one of the values (${list.map((v) => JSON.stringify(v)).join(', ')}).`);
     }
@@ -152,7 +156,7 @@ class StateDescriptor<V extends StateValue = StateValue> {
    * @stage.transition({ source: Stage.New, target: Stage.Review, label: 'Send to review' })
    * submit() {}
    */
-  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<(this: F, ...args: A) => unknown> {
+  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<(this: NoInfer<F>, ...args: A) => unknown, NoInfer<F>> {
     return transitionDecorator(this, options as TransitionOptions<V>);
   }
 
@@ -162,22 +166,22 @@ class StateDescriptor<V extends StateValue = StateValue> {
   }
 
   /** Runs before the state changes; may change `event.args`, or throw to abort with nothing changed. */
-  before<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+  before(options?: HookOptions): HookDecorator<V> {
     return hookDecorator(this, 'before', options);
   }
 
   /** Runs after the body succeeded; a throw here rolls the transition back. */
-  onSuccess<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+  onSuccess(options?: HookOptions): HookDecorator<V> {
     return hookDecorator(this, 'success', options);
   }
 
   /** Runs after a failure was rolled back; a transition it calls starts from the rolled-back state. */
-  onError<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+  onError(options?: HookOptions): HookDecorator<V> {
     return hookDecorator(this, 'error', options);
   }
 
   /** Runs last, whatever happened (like `finally`). */
-  after<F = any>(options?: HookOptions): DualMethodDecorator<(this: F, event: HookEvent<V, F>) => unknown> {
+  after(options?: HookOptions): HookDecorator<V> {
     return hookDecorator(this, 'after', options);
   }
 

@@ -11,6 +11,7 @@ import { show, StateSkipped, type StateValue } from './errors.ts';
 import { flag, flowState, unflagIfIdle, type FlowState, type Waiter } from './flow-state.ts';
 import { className, readState, recordOf } from './access.ts';
 import type { State } from './state.ts';
+import { live } from './live.ts';
 
 export interface WaitOptions {
   /** Aborting rejects the wait with `signal.reason` and removes its listener. */
@@ -35,7 +36,10 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
   }
   const existing = flowState(flow);
   const busy = existing !== undefined && (existing.depth !== 0 || existing.active !== 0);
-  if (!busy) {
+  // Inside a running transition body (of this flow or another) the current state may still be
+  // rolled back: decide once the synchronous calls have unwound.
+  const running = live.running !== 0;
+  if (!busy && !running) {
     // Nothing in progress: the current state is committed, so judge it now.
     let current: StateValue;
     try {
@@ -54,13 +58,18 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
       state,
       value,
       atLeast,
-      deferred: busy,
+      deferred: busy || running,
       resolve: resolve as (v: StateValue) => void,
       reject,
       dispose: () => signal?.removeEventListener('abort', onAbort),
     };
     fs.waiters.push(waiter);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (!busy && running) {
+      queueMicrotask(() => {
+        if (fs.depth === 0 && fs.active === 0) deliverJournal(flow, fs);
+      });
+    }
   });
 }
 

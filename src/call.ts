@@ -1,0 +1,502 @@
+/**
+ * The general path of a transition call: everything the fast path in runtime.ts leaves out
+ * (hooks, input schemas, several States on one method, async bodies, queueing behind an in-flight
+ * call, waiters, persistence).
+ *
+ * The steps of contract §4 are written once, as an interpreter over a `Call` object: `advance`
+ * runs them until user code returns a promise, then returns `PENDING`; the async driver awaits
+ * that promise and feeds the outcome back into `advance`. So a call stays synchronous while
+ * everything it runs is, and the rollback logic is the same in both worlds. (A generator did the
+ * same with half the code and measured 4-5x slower: its resumptions and arrays dominated.)
+ */
+
+import { InvalidTransitionInput, type StateValue } from './errors.ts';
+import { findDefinition, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from './definition.ts';
+import { className, readState, recordOf, writeState } from './access.ts';
+import { checkConditions, refusal } from './refusals.ts';
+import { insideOf, runInFrame } from './async-context.ts';
+import { flag, flowState, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
+import { deliverJournal } from './waiting.ts';
+import { live } from './live.ts';
+import { compileRecord } from './hooks.ts';
+import type { State } from './state.ts';
+import type { StandardSchemaV1 } from './standard-schema.ts';
+import type { TransitionStore, UnitOfWork } from './persistence.ts';
+
+type Flow = Record<PropertyKey, any>;
+
+/** The event object hooks receive (one per State the method transitions). */
+export interface HookEventRecord {
+  flow: object;
+  state: State<any>;
+  transition: string;
+  source: StateValue;
+  target: StateValue;
+  args: unknown[];
+  result?: unknown;
+  error?: unknown;
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/** The value to put back after a failure: `onError`'s, else the source if the target was set. */
+export function backValue(def: TransitionDefinition, source: StateValue): StateValue | undefined {
+  return def.onError !== undefined ? def.onError : def.target !== undefined ? source : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry, queueing, units of work
+
+/** Entry of the general path: queue behind an in-flight call, or run now. */
+export function callGeneral(plan: Plan, flow: Flow, args: unknown[]): unknown {
+  const fs = flowState(flow);
+  if (fs !== undefined && (fs.active !== 0 || fs.queue.length !== 0) && !insideOf(flow)) {
+    return new Promise((resolve, reject) => {
+      fs.queue.push(() => {
+        try {
+          resolve(start(plan, flow, args));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+  return start(plan, flow, args);
+}
+
+function start(plan: Plan, flow: Flow, args: unknown[]): unknown {
+  const store = storeOf(plan, flow);
+  if (store !== undefined && !insideOf(flow)) return runUnitOfWork(store, plan, flow, args);
+  // An async body runs inside a frame so that its chained calls after an `await` are recognised;
+  // so does a body's first call, until we know whether it returns promises.
+  if ((plan.async || !plan.probed) && !insideOf(flow)) return runInFrame(flow, run, plan, flow, args);
+  return run(plan, flow, args);
+}
+
+function storeOf(plan: Plan, flow: Flow): TransitionStore | undefined {
+  for (const lane of plan.lanes) {
+    const rec = recordFor(lane, flow);
+    if (rec.persistence !== undefined) return rec.persistence as TransitionStore;
+  }
+  return undefined;
+}
+
+/**
+ * The outermost call on a persisted flow, as one unit of work of its store. The flow counts as
+ * busy (outside calls queue) and inside a call (waiters wait) until the store has committed or
+ * failed, so nobody observes a state the database might still refuse.
+ */
+async function runUnitOfWork(store: TransitionStore, plan: Plan, flow: Flow, args: unknown[]): Promise<unknown> {
+  const fs = flag(flow);
+  fs.depth++;
+  fs.active++;
+  const mark = fs.journal.length;
+  const unit: UnitOfWork = {
+    flow,
+    transition: plan.name,
+    get changes() {
+      return fs.journal.slice(mark);
+    },
+    restore() {
+      // Put every State this unit changed back to the value it had before the unit, last first.
+      const first = new Map<State<any>, StateChange>();
+      for (const c of fs.journal.slice(mark)) if (!first.has(c.state)) first.set(c.state, c);
+      for (const c of [...first.values()].reverse()) writeState(flow, recordOf(flow, c.state), c.state, c.source);
+      fs.journal.length = mark;
+    },
+  };
+  try {
+    return await store.run(unit, () => runInFrame(flow, runAsync, plan, flow, args));
+  } catch (error) {
+    fs.journal.length = mark;
+    throw error;
+  } finally {
+    fs.active--;
+    fs.depth--;
+    leave(flow, fs);
+  }
+}
+
+async function runAsync(plan: Plan, flow: Flow, args: unknown[]): Promise<unknown> {
+  return run(plan, flow, args);
+}
+
+/** After a call (or an in-flight async call) ends: deliver waiters, then let the next queued call run. */
+export function leave(flow: Flow, fs: FlowState): void {
+  while (fs.depth === 0 && fs.active === 0) {
+    if (fs.journal.length !== 0 || fs.waiters.length !== 0) deliverJournal(flow, fs);
+    const next = fs.queue.shift();
+    if (next === undefined) break;
+    // Runs the queued call; one that goes async takes the turn until it settles, one that ends
+    // (or is refused) synchronously hands it to the next.
+    next();
+  }
+  unflagIfIdle(flow, fs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The call
+
+/** Where a call is in contract §4. */
+const enum Step {
+  Input,
+  Before,
+  Set,
+  Body,
+  Success,
+  ErrorHooks,
+  After,
+  Done,
+}
+
+/** A call's work for one State of its method. */
+class Part {
+  /** Created only when the class has hooks for this State. */
+  event: HookEventRecord | undefined = undefined;
+  constructor(
+    readonly state: State<any>,
+    readonly rec: ClassRecord,
+    readonly def: TransitionDefinition,
+    readonly source: StateValue,
+    /** `undefined` when the class has no hooks for this State. */
+    readonly hooks: CompiledHooks | undefined,
+  ) {}
+}
+
+const PENDING: unique symbol = Symbol('pending');
+
+/** One call on the general path, and where it is. */
+class Call {
+  step = Step.Input;
+  /** Position inside the step: which part, and which hook of that part's list. */
+  part = 0;
+  hook = 0;
+  /** How many parts had their target written (these are rolled back on failure). */
+  set = 0;
+  failed = false;
+  error: unknown = undefined;
+  result: unknown = undefined;
+  /** The promise user code returned, while the call waits for it. */
+  pending: PromiseLike<unknown> | undefined = undefined;
+  /** The flow's bookkeeping, if it had any when the call began changing things. */
+  fs: FlowState | undefined = undefined;
+  mark = 0;
+  constructor(
+    readonly plan: Plan,
+    readonly flow: Flow,
+    readonly args: unknown[],
+    readonly parts: Part[],
+  ) {}
+}
+
+/** The class record for a call, through the lane's one-entry cache (metadata lookups are slow). */
+function recordFor(lane: Lane, flow: Flow): ClassRecord {
+  const ctor = flow.constructor;
+  let rec = lane.seenRecord;
+  if (ctor !== lane.seenClass || rec === undefined || rec.state === undefined) {
+    rec = recordOf(flow, lane.state);
+    lane.seenClass = ctor;
+    lane.seenRecord = rec;
+  }
+  if (rec.version !== live.hookVersion) compileRecord(rec, className(flow));
+  return rec;
+}
+
+/** Steps 1 and 2 (nothing changes if they throw), then the rest, synchronously as far as possible. */
+function run(plan: Plan, flow: Flow, args: unknown[]): unknown {
+  const lanes = plan.lanes;
+  const parts: Part[] = [];
+  for (let i = 0; i < lanes.length; i++) {
+    const lane: Lane = lanes[i]!;
+    const rec = recordFor(lane, flow);
+    const value = readState(flow, rec, lane.state);
+    const def = findDefinition(lane, value);
+    if (def === undefined) throw refusal(flow, plan.name, lane, rec);
+    parts.push(new Part(lane.state, rec, def, value, rec.plain ? undefined : rec.compiled));
+  }
+  for (let i = 0; i < parts.length; i++) checkConditions(flow, parts[i]!.def, parts[i]!.source, args);
+  const call = new Call(plan, flow, args, parts);
+  const out = advance(call);
+  if (out !== PENDING) return out;
+  return insideOf(flow) ? settle(call) : runInFrame(flow, settle, call);
+}
+
+/** Waits for each promise the call's user code returns and resumes the call with its outcome. */
+async function settle(call: Call): Promise<unknown> {
+  const fs = flag(call.flow);
+  fs.active++;
+  try {
+    for (;;) {
+      try {
+        accept(call, await call.pending);
+      } catch (error) {
+        fail(call, error);
+      }
+      const out = advance(call);
+      if (out !== PENDING) return out;
+    }
+  } finally {
+    fs.active--;
+    leave(call.flow, fs);
+  }
+}
+
+function callHook(flow: Flow, hook: HookEntry, event: HookEventRecord): unknown {
+  return hook.method !== undefined ? flow[hook.method](event) : hook.fn!(event);
+}
+
+/** The hook list of `kind` for part `i`, or `undefined` when it has none. */
+function hooksOf(call: Call, i: number, kind: keyof CompiledHooks): readonly HookEntry[] | undefined {
+  const hooks = call.parts[i]!.hooks;
+  return hooks === undefined || hooks[kind].length === 0 ? undefined : hooks[kind];
+}
+
+const NO_HOOK: unique symbol = Symbol('no hook left');
+
+/**
+ * Runs the next hook of `kind` (parts in order, hooks in order) and returns what it returned, or
+ * `NO_HOOK` when none is left. The position moves before the hook runs, so a throw never runs it twice.
+ */
+function nextHook(call: Call, kind: keyof CompiledHooks): unknown {
+  while (call.part < call.parts.length) {
+    const list = hooksOf(call, call.part, kind);
+    if (list !== undefined && call.hook < list.length) {
+      const hook = list[call.hook++]!;
+      return callHook(call.flow, hook, call.parts[call.part]!.event!);
+    }
+    call.part++;
+    call.hook = 0;
+  }
+  return NO_HOOK;
+}
+
+function moveTo(call: Call, step: Step): void {
+  call.step = step;
+  call.part = 0;
+  call.hook = 0;
+}
+
+/** Runs steps until the call is done (returns its result or throws) or waits for a promise (`PENDING`). */
+function advance(call: Call): unknown {
+  for (;;) {
+    let value: unknown;
+    try {
+      switch (call.step) {
+        case Step.Input: {
+          const part = call.parts[call.part];
+          if (part === undefined) {
+            begin(call);
+            moveTo(call, Step.Before);
+            continue;
+          }
+          const schema = part.def.input;
+          if (schema === undefined) {
+            call.part++;
+            continue;
+          }
+          value = schema['~standard'].validate(call.args[0]);
+          if (!isThenable(value)) {
+            accept(call, value);
+            continue;
+          }
+          break;
+        }
+        case Step.Before: {
+          value = nextHook(call, 'before');
+          if (value === NO_HOOK) {
+            adoptArgs(call);
+            moveTo(call, Step.Set);
+            continue;
+          }
+          break;
+        }
+        case Step.Set: {
+          // The state changes before the body runs.
+          while (call.set < call.parts.length) {
+            const part = call.parts[call.set]!;
+            const target = part.def.target;
+            if (target !== undefined) {
+              writeState(call.flow, part.rec, part.state, target);
+              journal(call)?.push({ state: part.state, transition: call.plan.name, source: part.source, target });
+            }
+            call.set++;
+          }
+          call.step = Step.Body;
+          continue;
+        }
+        case Step.Body:
+          live.running++;
+          try {
+            value = call.plan.body.apply(call.flow, call.args);
+          } finally {
+            live.running--;
+          }
+          learn(call.plan, value);
+          if (!isThenable(value)) {
+            accept(call, value);
+            continue;
+          }
+          break;
+        case Step.Success: {
+          value = nextHook(call, 'success');
+          if (value === NO_HOOK) {
+            moveTo(call, Step.After);
+            continue;
+          }
+          break;
+        }
+        case Step.ErrorHooks: {
+          value = nextHook(call, 'error');
+          if (value === NO_HOOK) {
+            moveTo(call, Step.After);
+            continue;
+          }
+          break;
+        }
+        case Step.After: {
+          value = nextHook(call, 'after');
+          if (value === NO_HOOK) {
+            call.step = Step.Done;
+            continue;
+          }
+          break;
+        }
+        case Step.Done:
+          return finish(call);
+      }
+    } catch (error) {
+      if (call.step === Step.Done) throw error;
+      fail(call, error);
+      continue;
+    }
+    if (isThenable(value)) {
+      call.pending = value;
+      return PENDING;
+    }
+  }
+}
+
+/** The user code the call ran (or waited for) returned `value`: move on. */
+function accept(call: Call, value: unknown): void {
+  call.pending = undefined;
+  if (call.step === Step.Input) {
+    const outcome = value as StandardSchemaV1.Result<unknown>;
+    if (outcome.issues) throw invalidInput(call, outcome.issues);
+    call.args[0] = outcome.value;
+    call.part++;
+  } else if (call.step === Step.Body) {
+    call.result = value;
+    for (const part of call.parts) if (part.event !== undefined) part.event.result = value;
+    moveTo(call, Step.Success);
+  }
+  // A hook's return value means nothing; its position already moved on.
+}
+
+/** Something threw (or rejected) during `call.step`: route the call as contract §4 says. */
+function fail(call: Call, error: unknown): void {
+  call.pending = undefined;
+  switch (call.step) {
+    case Step.Input:
+      // Nothing has changed and no hook has run: the error is the call's outcome.
+      call.failed = true;
+      call.error = error;
+      call.step = Step.Done;
+      return;
+    case Step.Before:
+    case Step.Set:
+    case Step.Body:
+    case Step.Success:
+      call.failed = true;
+      call.error = error;
+      call.result = undefined;
+      rollback(call);
+      for (const part of call.parts) if (part.event !== undefined) part.event.error = error;
+      moveTo(call, Step.ErrorHooks);
+      return;
+    case Step.ErrorHooks:
+      // Like a `catch` block that throws: this error replaces the original; after hooks still run.
+      call.error = error;
+      moveTo(call, Step.After);
+      return;
+    default:
+      // Like a `finally` block that throws: this error is the outcome; the state stays.
+      call.failed = true;
+      call.error = error;
+      call.step = Step.Done;
+  }
+}
+
+/** Puts back what the call set, last first: each source, or the transition's `onError` value. */
+function rollback(call: Call): void {
+  // Forget what this call (and calls inside it) journaled. A flow flagged only during this call
+  // (it went async, or someone started waiting) has journaled nothing from before it.
+  const fs = call.fs ?? flowState(call.flow);
+  if (fs !== undefined) fs.journal.length = call.fs !== undefined ? call.mark : 0;
+  for (let i = call.set - 1; i >= 0; i--) {
+    const part = call.parts[i]!;
+    const back = backValue(part.def, part.source);
+    if (back === undefined) continue;
+    try {
+      writeState(call.flow, part.rec, part.state, back);
+    } catch {
+      // The original error matters more than a failed rollback write; keep going.
+      continue;
+    }
+    if (fs !== undefined && part.def.onError !== undefined) {
+      fs.journal.push({ state: part.state, transition: call.plan.name, source: part.source, target: back });
+    }
+  }
+  call.set = 0;
+}
+
+/** A `before` hook may have replaced `event.args` with a new array: the body gets that one. */
+function adoptArgs(call: Call): void {
+  for (const part of call.parts) {
+    const args = part.event?.args;
+    if (args !== undefined && args !== call.args) {
+      if (!Array.isArray(args)) throw new TypeError(`${className(call.flow)}.${call.plan.name}(): a before hook set event.args to a non-array.`);
+      (call as { args: unknown[] }).args = args;
+      break;
+    }
+  }
+  for (const part of call.parts) if (part.event !== undefined) part.event.args = call.args;
+}
+
+/** Past the checks and the input: the call starts changing things. */
+function begin(call: Call): void {
+  for (const part of call.parts) {
+    if (part.hooks !== undefined) {
+      const target = part.def.target;
+      part.event = { flow: call.flow, state: part.state, transition: call.plan.name, source: part.source, target: target !== undefined ? target : part.source, args: call.args };
+    }
+  }
+  const fs = flowState(call.flow);
+  if (fs !== undefined) {
+    fs.depth++;
+    call.fs = fs;
+    call.mark = fs.journal.length;
+  }
+}
+
+function journal(call: Call): StateChange[] | undefined {
+  return (call.fs ?? flowState(call.flow))?.journal;
+}
+
+function finish(call: Call): unknown {
+  const fs = call.fs;
+  if (fs !== undefined) {
+    call.fs = undefined;
+    fs.depth--;
+    leave(call.flow, fs);
+  }
+  if (call.failed) throw call.error;
+  return call.result;
+}
+
+function invalidInput(call: Call, issues: ReadonlyArray<StandardSchemaV1.Issue>): InvalidTransitionInput {
+  const first = issues[0];
+  const path = first?.path?.length ? ` at ${first.path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}` : '';
+  return new InvalidTransitionInput(call.plan.name, issues, `${className(call.flow)}.${call.plan.name}(): invalid input${first ? `: ${first.message}${path}` : ''}.`);
+}
