@@ -15,3 +15,4 @@ export type { HookOptions } from './hooks.ts';
 export type { WaitOptions } from './waiting.ts';
 export type { StandardSchemaV1 } from './standard-schema.ts';
 export { persistWith, type TransitionStore, type UnitOfWork, type StateChange } from './persistence.ts';
+export { toMermaid, toDot } from './diagram.ts';
