@@ -272,6 +272,30 @@ function nextHook(call: Call, kind: keyof CompiledHooks): unknown {
   return NO_HOOK;
 }
 
+/** Which hooks each hook step runs. */
+const HOOKS_OF = {
+  [Step.Before]: 'before',
+  [Step.Success]: 'success',
+  [Step.ErrorHooks]: 'error',
+  [Step.After]: 'after',
+} as Record<Step, keyof CompiledHooks>;
+
+/** The hooks of the current step have all run: where the call goes next. */
+function hooksDone(call: Call): void {
+  switch (call.step) {
+    case Step.Before:
+      adoptArgs(call);
+      moveTo(call, Step.Set);
+      return;
+    case Step.After:
+      call.step = Step.Done;
+      return;
+    default:
+      // After onSuccess hooks, or after onError hooks: the after hooks.
+      moveTo(call, Step.After);
+  }
+}
+
 function moveTo(call: Call, step: Step): void {
   call.step = step;
   call.part = 0;
@@ -303,15 +327,16 @@ function advance(call: Call): unknown {
           }
           break;
         }
-        case Step.Before: {
-          value = nextHook(call, 'before');
+        case Step.Before:
+        case Step.Success:
+        case Step.ErrorHooks:
+        case Step.After:
+          value = nextHook(call, HOOKS_OF[call.step]);
           if (value === NO_HOOK) {
-            adoptArgs(call);
-            moveTo(call, Step.Set);
+            hooksDone(call);
             continue;
           }
           break;
-        }
         case Step.Set: {
           // The state changes before the body runs.
           while (call.set < call.parts.length) {
@@ -339,30 +364,6 @@ function advance(call: Call): unknown {
             continue;
           }
           break;
-        case Step.Success: {
-          value = nextHook(call, 'success');
-          if (value === NO_HOOK) {
-            moveTo(call, Step.After);
-            continue;
-          }
-          break;
-        }
-        case Step.ErrorHooks: {
-          value = nextHook(call, 'error');
-          if (value === NO_HOOK) {
-            moveTo(call, Step.After);
-            continue;
-          }
-          break;
-        }
-        case Step.After: {
-          value = nextHook(call, 'after');
-          if (value === NO_HOOK) {
-            call.step = Step.Done;
-            continue;
-          }
-          break;
-        }
         case Step.Done:
           return finish(call);
       }
