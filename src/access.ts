@@ -21,7 +21,7 @@ export function recordOf(flow: object, state: State<any>): ClassRecord {
   if (rec === undefined) {
     throw new TypeError(`${className(flow)} has no definitions for ${state}: is it a flow class that uses this State?`);
   }
-  if (rec.version !== live.hookVersion) compileRecord(rec, className(flow));
+  if (rec.version !== live.hookVersion) compileRecord(rec, flow.constructor, className(flow));
   return rec;
 }
 

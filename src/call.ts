@@ -41,9 +41,20 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 }
 
-/** The value to put back after a failure: `onError`'s, else the source if the target was set. */
-export function backValue(def: TransitionDefinition, source: StateValue): StateValue | undefined {
-  return def.onError !== undefined ? def.onError : def.target !== undefined ? source : undefined;
+/**
+ * The value to write back after a failure: `onError`'s, else the source. A transition without
+ * target writes only if its body moved the state (a chained call), so the chain is undone.
+ */
+export function backValue(def: TransitionDefinition, source: StateValue, current: () => StateValue): StateValue | undefined {
+  if (def.onError !== undefined) return def.onError;
+  if (def.target !== undefined) return source;
+  let now: StateValue;
+  try {
+    now = current();
+  } catch {
+    return source;
+  }
+  return now === source ? undefined : source;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +137,12 @@ async function runAsync(plan: Plan, flow: Flow, args: unknown[]): Promise<unknow
 /** After a call (or an in-flight async call) ends: deliver waiters, then let the next queued call run. */
 export function leave(flow: Flow, fs: FlowState): void {
   while (fs.depth === 0 && fs.active === 0) {
-    if (fs.journal.length !== 0 || fs.waiters.length !== 0) deliverJournal(flow, fs);
+    if (fs.journal.length !== 0 || fs.waiters.length !== 0) {
+      // A transition body is still on the stack (one whose call began before this flow was
+      // flagged, so it is not counted in `depth`): it may yet roll back. Decide once it unwound.
+      if (live.running !== 0) return deliverSoon(flow, fs);
+      deliverJournal(flow, fs);
+    }
     const next = fs.queue.shift();
     if (next === undefined) break;
     // Runs the queued call; one that goes async takes the turn until it settles, one that ends
@@ -134,6 +150,16 @@ export function leave(flow: Flow, fs: FlowState): void {
     next();
   }
   unflagIfIdle(flow, fs);
+}
+
+/** Delivers the flow's journal to its waiters in a microtask, once the synchronous stack unwound. */
+function deliverSoon(flow: Flow, fs: FlowState): void {
+  if (fs.deliverySoon) return;
+  fs.deliverySoon = true;
+  queueMicrotask(() => {
+    fs.deliverySoon = false;
+    leave(flow, fs);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +208,8 @@ class Call {
   pending: PromiseLike<unknown> | undefined = undefined;
   /** The flow's bookkeeping, if it had any when the call began changing things. */
   fs: FlowState | undefined = undefined;
-  mark = 0;
+  /** The journal length when the call set its targets (-1 before): a rollback truncates to it. */
+  mark = -1;
   constructor(
     readonly plan: Plan,
     readonly flow: Flow,
@@ -200,7 +227,7 @@ function recordFor(lane: Lane, flow: Flow): ClassRecord {
     lane.seenClass = ctor;
     lane.seenRecord = rec;
   }
-  if (rec.version !== live.hookVersion) compileRecord(rec, className(flow));
+  if (rec.version !== live.hookVersion) compileRecord(rec, ctor, className(flow));
   return rec;
 }
 
@@ -244,6 +271,16 @@ async function settle(call: Call): Promise<unknown> {
 }
 
 function callHook(flow: Flow, hook: HookEntry, event: HookEventRecord): unknown {
+  if (hook.probed && !hook.async) return hook.method !== undefined ? flow[hook.method](event) : hook.fn!(event);
+  // A hook that returns promises (or may: not called yet) runs inside the async frame, so that a
+  // transition it calls after an `await` counts as chained, not as an outside call.
+  const result = insideOf(flow) ? invokeHook(flow, hook, event) : runInFrame(flow, invokeHook, flow, hook, event);
+  hook.probed = true;
+  hook.async = isThenable(result);
+  return result;
+}
+
+function invokeHook(flow: Flow, hook: HookEntry, event: HookEventRecord): unknown {
   return hook.method !== undefined ? flow[hook.method](event) : hook.fn!(event);
 }
 
@@ -338,7 +375,9 @@ function advance(call: Call): unknown {
           }
           break;
         case Step.Set: {
-          // The state changes before the body runs.
+          // The state changes before the body runs. What is journaled from here on is this call's
+          // (and its chained calls'); what before hooks' calls journaled stands whatever happens.
+          if (call.mark < 0) call.mark = journal(call)?.length ?? 0;
           while (call.set < call.parts.length) {
             const part = call.parts[call.set]!;
             const target = part.def.target;
@@ -434,10 +473,10 @@ function rollback(call: Call): void {
   // Forget what this call (and calls inside it) journaled. A flow flagged only during this call
   // (it went async, or someone started waiting) has journaled nothing from before it.
   const fs = call.fs ?? flowState(call.flow);
-  if (fs !== undefined) fs.journal.length = call.fs !== undefined ? call.mark : 0;
+  if (fs !== undefined && call.mark >= 0 && fs.journal.length > call.mark) fs.journal.length = call.mark;
   for (let i = call.set - 1; i >= 0; i--) {
     const part = call.parts[i]!;
-    const back = backValue(part.def, part.source);
+    const back = backValue(part.def, part.source, () => readState(call.flow, part.rec, part.state));
     if (back === undefined) continue;
     try {
       writeState(call.flow, part.rec, part.state, back);
@@ -477,7 +516,6 @@ function begin(call: Call): void {
   if (fs !== undefined) {
     fs.depth++;
     call.fs = fs;
-    call.mark = fs.journal.length;
   }
 }
 

@@ -11,7 +11,7 @@
 
 import type { State } from './state.ts';
 import { show, type StateValue } from './errors.ts';
-import type { Metadata } from './metadata.ts';
+import { METADATA, type Metadata } from './metadata.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 import { live } from './live.ts';
 
@@ -78,6 +78,9 @@ export type HookKind = 'before' | 'success' | 'error' | 'after';
 
 export interface HookEntry {
   readonly kind: HookKind;
+  /** Learned from the first call, like a plan's: async hooks run inside the async frame. */
+  async: boolean;
+  probed: boolean;
   readonly order: number;
   /** A decorated hook is called as `flow[method](event)`, an external one as `fn(event)`. */
   readonly method: PropertyKey | undefined;
@@ -152,6 +155,21 @@ export function ownRecord(meta: Metadata, state: State<any>): ClassRecord {
   meta[state.key] = rec;
   bumpHookVersion(); // a new record in a chain changes what subclasses inherit
   return rec;
+}
+
+/**
+ * The records for `state` of `ctor` and its ancestors, root first. Walks the class chain itself:
+ * a class that got its record after its subclasses were defined (a hook registered on an
+ * intermediate class) is missing from their metadata chains but not from this.
+ */
+export function recordChain(ctor: Function | undefined, state: State<any>): ClassRecord[] {
+  const chain: ClassRecord[] = [];
+  for (let c = ctor; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    if (!Object.prototype.hasOwnProperty.call(c, METADATA)) continue;
+    const meta = (c as unknown as Record<symbol, Metadata | undefined>)[METADATA];
+    if (meta && Object.prototype.hasOwnProperty.call(meta, state.key)) chain.unshift(meta[state.key] as ClassRecord);
+  }
+  return chain;
 }
 
 /** The definition of `name` that a record inherits (its nearest ancestor that declares it). */

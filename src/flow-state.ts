@@ -41,6 +41,8 @@ export interface FlowState {
   readonly waiters: Waiter[];
   /** State changes made (and not rolled back) during the current outermost call, in order. */
   journal: StateChange[];
+  /** A delivery is scheduled for when the synchronous stack has unwound. */
+  deliverySoon: boolean;
 }
 
 const flagged = new WeakMap<object, FlowState>();
@@ -52,7 +54,7 @@ export function flowState(flow: object): FlowState | undefined {
 export function flag(flow: object): FlowState {
   let fs = flagged.get(flow);
   if (fs === undefined) {
-    fs = { depth: 0, active: 0, queue: [], waiters: [], journal: [] };
+    fs = { depth: 0, active: 0, queue: [], waiters: [], journal: [], deliverySoon: false };
     flagged.set(flow, fs);
     live.flagged++;
   }
@@ -61,7 +63,7 @@ export function flag(flow: object): FlowState {
 
 /** Drops the entry once nothing is in flight, queued or waited for. */
 export function unflagIfIdle(flow: object, fs: FlowState): void {
-  if (fs.depth === 0 && fs.active === 0 && fs.queue.length === 0 && fs.waiters.length === 0 && flagged.get(flow) === fs) {
+  if (fs.depth === 0 && fs.active === 0 && fs.queue.length === 0 && fs.waiters.length === 0 && !fs.deliverySoon && flagged.get(flow) === fs) {
     flagged.delete(flow);
     live.flagged--;
   }

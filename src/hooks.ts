@@ -11,6 +11,7 @@ import {
   bumpHookVersion,
   nextHookSeq,
   ownRecord,
+  recordChain,
   type ClassRecord,
   type HookEntry,
   type HookKind,
@@ -29,8 +30,12 @@ export interface HookOptions {
 export function addHook(rec: ClassRecord, kind: HookKind, target: { method: PropertyKey } | { fn: Function }, options: HookOptions | undefined, external: boolean, where: string): void {
   const order = options?.order ?? 0;
   if (typeof order !== 'number' || !Number.isFinite(order)) throw new TypeError(`${where}: hook order must be a finite number, got ${String(order)}.`);
+  const fn = 'fn' in target ? target.fn : undefined;
   rec.hooks.push({
     kind,
+    // A decorated hook's function is only known through the prototype at call time: probe it.
+    async: fn !== undefined && isAsyncFunction(fn),
+    probed: fn !== undefined && isAsyncFunction(fn),
     order,
     method: 'method' in target ? target.method : undefined,
     fn: 'fn' in target ? target.fn : undefined,
@@ -53,18 +58,21 @@ export function registerExternalHook(state: State<any>, flowClass: Function, kin
  * Merges and sorts the hooks a class sees, and validates its accessors. Runs once per class per
  * change of any definition; `owner` names the flow class in errors.
  */
-export function compileRecord(rec: ClassRecord, owner: string): void {
-  const chain: ClassRecord[] = [];
-  for (let r: ClassRecord | undefined = rec; r; r = r.parent) chain.unshift(r);
-  const all: Array<HookEntry & { depth: number }> = [];
+export function compileRecord(rec: ClassRecord, ctor: Function | undefined, owner: string): void {
+  let chain = recordChain(ctor, rec.state);
+  if (!chain.includes(rec)) {
+    chain = [];
+    for (let r: ClassRecord | undefined = rec; r; r = r.parent) chain.unshift(r);
+  }
+  const all: Array<{ hook: HookEntry; depth: number }> = [];
   chain.forEach((r, depth) => {
-    for (const h of r.hooks) all.push({ ...h, depth });
+    for (const hook of r.hooks) all.push({ hook, depth });
   });
-  all.sort((a, b) => a.order - b.order || a.depth - b.depth || Number(a.external) - Number(b.external) || a.seq - b.seq);
-  const byKind = (kind: HookKind) => all.filter((h) => h.kind === kind);
+  all.sort((a, b) => a.hook.order - b.hook.order || a.depth - b.depth || Number(a.hook.external) - Number(b.hook.external) || a.hook.seq - b.hook.seq);
+  const byKind = (kind: HookKind) => all.filter((h) => h.hook.kind === kind).map((h) => h.hook);
   rec.compiled = { before: byKind('before'), success: byKind('success'), error: byKind('error'), after: byKind('after') };
   let persistence: unknown;
-  for (let r: ClassRecord | undefined = rec; r && persistence === undefined; r = r.parent) persistence = r.ownPersistence;
+  for (let i = chain.length - 1; i >= 0 && persistence === undefined; i--) persistence = chain[i]!.ownPersistence;
   rec.persistence = persistence;
   rec.plain = all.length === 0 && persistence === undefined;
   if ((rec.getter === undefined) !== (rec.setter === undefined)) {
@@ -76,4 +84,8 @@ export function compileRecord(rec: ClassRecord, owner: string): void {
   }
   rec.version = live.hookVersion;
   rec.fastVersion = rec.plain ? live.hookVersion : -1;
+}
+
+function isAsyncFunction(fn: Function): boolean {
+  return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }

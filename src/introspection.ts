@@ -4,7 +4,7 @@
  */
 
 import { METADATA } from './metadata.ts';
-import { findDefinition, type ClassRecord, type Plan, type TransitionDefinition } from './definition.ts';
+import { findDefinition, recordChain, type ClassRecord, type Plan, type TransitionDefinition } from './definition.ts';
 import { plansByWrapper as plans } from './runtime.ts';
 import { className, readState, recordOf } from './access.ts';
 import { failedCondition } from './refusals.ts';
@@ -21,8 +21,8 @@ export function planOf(prototype: object, name: string): Plan | undefined {
 export function transitionsOf(state: State<any>, flowClass: Function): TransitionDefinition[] {
   const rec = (flowClass as any)?.[METADATA]?.[state.key] as ClassRecord | undefined;
   if (!rec) return [];
-  const chain: ClassRecord[] = [];
-  for (let r: ClassRecord | undefined = rec; r; r = r.parent) chain.unshift(r);
+  const chain = recordChain(flowClass, state);
+  if (!chain.includes(rec)) chain.push(rec);
   const names = new Set<string>();
   for (const r of chain) for (const name of r.methods.keys()) names.add(name);
   const out: TransitionDefinition[] = [];

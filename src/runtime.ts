@@ -21,7 +21,7 @@ import { METADATA } from './metadata.ts';
 import type { StateValue } from './errors.ts';
 import { live } from './live.ts';
 import { refreshPlan, type ClassRecord, type Lane, type Plan, type TransitionDefinition } from './definition.ts';
-import { writeState } from './access.ts';
+import { readState, writeState } from './access.ts';
 import { compileRecord } from './hooks.ts';
 import { flag, flowState } from './flow-state.ts';
 import { checkConditions, refusal } from './refusals.ts';
@@ -131,7 +131,7 @@ const NO_RECORD = { fastVersion: -1 } as ClassRecord;
 /** The record of a flow class not seen last time on this lane; remembered for the next call. */
 function seeClass(lane: Lane, ctor: unknown): ClassRecord {
   const rec = ((ctor as any)?.[METADATA]?.[lane.state.key] as ClassRecord | undefined) ?? NO_RECORD;
-  if (rec.version !== live.hookVersion && rec !== NO_RECORD) compileRecord(rec, (ctor as Function | undefined)?.name || 'flow');
+  if (rec.version !== live.hookVersion && rec !== NO_RECORD) compileRecord(rec, ctor as Function, (ctor as Function | undefined)?.name || 'flow');
   lane.seenClass = ctor;
   lane.seenRecord = rec;
   return rec;
@@ -164,8 +164,12 @@ function checkPendingConditions(this: Flow): void {
 
 /** Fast path, on a throw: put the state back and hand the error back for rethrowing unchanged. */
 function restore(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source: StateValue, error: unknown): unknown {
-  const back = backValue(def, source);
+  // The flow had no bookkeeping when this call began (or it would not be on the fast path): all
+  // its journal holds now came from calls inside this one, which the rollback undoes.
+  const fs = flowState(flow);
+  if (fs !== undefined) fs.journal.length = 0;
   try {
+    const back = backValue(def, source, () => readState(flow, rec, rec.state));
     if (back !== undefined) writeState(flow, rec, rec.state, back);
   } catch {
     // The body's error is the one the caller needs; a setter failing again must not hide it.
@@ -197,8 +201,8 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
     } catch (error) {
       fs.journal.length = mark;
       restore(flow, rec, def, source, error);
-      const back = backValue(def, source);
-      if (back !== undefined && def.onError !== undefined) fs.journal.push({ state, transition: def.name, source, target: back });
+      const back = def.onError;
+      if (back !== undefined) fs.journal.push({ state, transition: def.name, source, target: back });
       throw error;
     } finally {
       fs.depth--;
