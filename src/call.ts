@@ -15,7 +15,7 @@ import { findDefinition, learn, type ClassRecord, type CompiledHooks, type HookE
 import { className, readState, recordOf, writeState } from './access.ts';
 import { checkConditions, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
-import { flag, flowState, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
+import { flag, flowState, undoJournal, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverJournal } from './waiting.ts';
 import { live } from './live.ts';
 import { compileRecord } from './hooks.ts';
@@ -107,13 +107,13 @@ async function runUnitOfWork(store: TransitionStore, plan: Plan, flow: Flow, arg
   const unit: UnitOfWork = {
     flow,
     transition: plan.name,
-    get changes() {
-      return fs.journal.slice(mark);
+    get changes(): StateChange[] {
+      return fs.journal.slice(mark).filter((c) => !c.seen);
     },
     restore() {
       // Put every State this unit changed back to the value it had before the unit, last first.
       const first = new Map<State<any>, StateChange>();
-      for (const c of fs.journal.slice(mark)) if (!first.has(c.state)) first.set(c.state, c);
+      for (const c of fs.journal.slice(mark)) if (!c.seen && !first.has(c.state)) first.set(c.state, c);
       for (const c of [...first.values()].reverse()) writeState(flow, recordOf(flow, c.state), c.state, c.source);
       fs.journal.length = mark;
     },
@@ -208,8 +208,8 @@ class Call {
   pending: PromiseLike<unknown> | undefined = undefined;
   /** The flow's bookkeeping, if it had any when the call began changing things. */
   fs: FlowState | undefined = undefined;
-  /** The journal length when the call set its targets (-1 before): a rollback truncates to it. */
-  mark = -1;
+  /** The journal length when the call began: a rollback undoes its States' entries from there. */
+  mark = 0;
   constructor(
     readonly plan: Plan,
     readonly flow: Flow,
@@ -375,9 +375,7 @@ function advance(call: Call): unknown {
           }
           break;
         case Step.Set: {
-          // The state changes before the body runs. What is journaled from here on is this call's
-          // (and its chained calls'); what before hooks' calls journaled stands whatever happens.
-          if (call.mark < 0) call.mark = journal(call)?.length ?? 0;
+          // The state changes before the body runs.
           while (call.set < call.parts.length) {
             const part = call.parts[call.set]!;
             const target = part.def.target;
@@ -472,8 +470,6 @@ function fail(call: Call, error: unknown): void {
 function rollback(call: Call): void {
   // Forget what this call (and calls inside it) journaled. A flow flagged only during this call
   // (it went async, or someone started waiting) has journaled nothing from before it.
-  const fs = call.fs ?? flowState(call.flow);
-  if (fs !== undefined && call.mark >= 0 && fs.journal.length > call.mark) fs.journal.length = call.mark;
   for (let i = call.set - 1; i >= 0; i--) {
     const part = call.parts[i]!;
     const back = backValue(part.def, part.source, () => readState(call.flow, part.rec, part.state));
@@ -484,6 +480,11 @@ function rollback(call: Call): void {
       // The original error matters more than a failed rollback write; keep going.
       continue;
     }
+    // Writing the source back undoes every entry for this State since the call began, including
+    // those of calls its hooks or body made. A flow flagged only during the call journaled
+    // nothing from before it.
+    const fs = call.fs ?? flowState(call.flow);
+    if (fs !== undefined) undoJournal(fs, call.fs !== undefined ? call.mark : 0, part.state);
     if (fs !== undefined && part.def.onError !== undefined) {
       fs.journal.push({ state: part.state, transition: call.plan.name, source: part.source, target: back });
     }
@@ -516,6 +517,7 @@ function begin(call: Call): void {
   if (fs !== undefined) {
     fs.depth++;
     call.fs = fs;
+    call.mark = fs.journal.length;
   }
 }
 

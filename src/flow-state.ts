@@ -31,6 +31,14 @@ export interface StateChange {
   readonly target: StateValue;
 }
 
+/**
+ * A journal entry: a change, or (`seen`) the value a wait registered mid-call found, which counts
+ * as entered unless a rollback of its State undoes it. Stores never see `seen` entries.
+ */
+export interface JournalEntry extends StateChange {
+  readonly seen?: true;
+}
+
 export interface FlowState {
   /** Outermost-call nesting depth (synchronous chaining and in-flight asynchronous calls). */
   depth: number;
@@ -40,7 +48,7 @@ export interface FlowState {
   readonly queue: Array<() => void>;
   readonly waiters: Waiter[];
   /** State changes made (and not rolled back) during the current outermost call, in order. */
-  journal: StateChange[];
+  journal: JournalEntry[];
   /** A delivery is scheduled for when the synchronous stack has unwound. */
   deliverySoon: boolean;
 }
@@ -67,4 +75,15 @@ export function unflagIfIdle(flow: object, fs: FlowState): void {
     flagged.delete(flow);
     live.flagged--;
   }
+}
+
+/**
+ * A rollback wrote `state` back: the entries for that State journaled since `mark` (when the call
+ * began) are undone. Entries for other States stand: a rollback writes only its own States.
+ */
+export function undoJournal(fs: FlowState, mark: number, state: State<any>): void {
+  const journal = fs.journal;
+  let kept = mark;
+  for (let i = mark; i < journal.length; i++) if (journal[i]!.state !== state) journal[kept++] = journal[i]!;
+  journal.length = kept;
 }

@@ -23,7 +23,7 @@ import { live } from './live.ts';
 import { refreshPlan, type ClassRecord, type Lane, type Plan, type TransitionDefinition } from './definition.ts';
 import { readState, writeState } from './access.ts';
 import { compileRecord } from './hooks.ts';
-import { flag, flowState } from './flow-state.ts';
+import { flag, flowState, undoJournal } from './flow-state.ts';
 import { checkConditions, refusal } from './refusals.ts';
 import { runInFrame } from './async-context.ts';
 import { backValue, callGeneral, isThenable, leave } from './call.ts';
@@ -164,13 +164,15 @@ function checkPendingConditions(this: Flow): void {
 
 /** Fast path, on a throw: put the state back and hand the error back for rethrowing unchanged. */
 function restore(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source: StateValue, error: unknown): unknown {
-  // The flow had no bookkeeping when this call began (or it would not be on the fast path): all
-  // its journal holds now came from calls inside this one, which the rollback undoes.
-  const fs = flowState(flow);
-  if (fs !== undefined) fs.journal.length = 0;
   try {
     const back = backValue(def, source, () => readState(flow, rec, rec.state));
-    if (back !== undefined) writeState(flow, rec, rec.state, back);
+    if (back !== undefined) {
+      writeState(flow, rec, rec.state, back);
+      // The flow had no bookkeeping when this call began (or it would not be on the fast path):
+      // what its journal holds for this State came from inside this call, and is undone.
+      const fs = flowState(flow);
+      if (fs !== undefined) undoJournal(fs, 0, rec.state);
+    }
   } catch {
     // The body's error is the one the caller needs; a setter failing again must not hide it.
   }
@@ -183,7 +185,7 @@ function restore(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source
  * async-aware path, where chained calls after an `await` are recognised.
  */
 function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source: StateValue, promise: PromiseLike<unknown>): Promise<unknown> {
-  const plan = planOfDefinition(flow, rec, def);
+  const plan = planOfDefinition(flow, def);
   if (plan !== undefined) {
     plan.async = true;
     plan.probed = true;
@@ -193,13 +195,11 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
   const fs = flag(flow);
   fs.depth++;
   fs.active++;
-  const mark = fs.journal.length;
   if (def.target !== undefined) fs.journal.push({ state, transition: def.name, source, target: def.target });
   return runInFrame(flow, async () => {
     try {
       return await promise;
     } catch (error) {
-      fs.journal.length = mark;
       restore(flow, rec, def, source, error);
       const back = def.onError;
       if (back !== undefined) fs.journal.push({ state, transition: def.name, source, target: back });
@@ -212,8 +212,7 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
   });
 }
 
-function planOfDefinition(flow: Flow, rec: ClassRecord, def: TransitionDefinition): (Plan) | undefined {
-  void rec;
+function planOfDefinition(flow: Flow, def: TransitionDefinition): Plan | undefined {
   const fn = flow[def.name];
   return typeof fn === 'function' ? plansByWrapper.get(fn) : undefined;
 }

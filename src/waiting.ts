@@ -65,6 +65,15 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
     };
     fs.waiters.push(waiter);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (waiter.deferred) {
+      // Inside a call: the value seen now counts as entered, unless a rollback of its State undoes it.
+      try {
+        const seen = readState(flow as never, rec, state);
+        fs.journal.push({ state, transition: '', source: seen, target: seen, seen: true });
+      } catch {
+        // An undeclared value: the final check will report it.
+      }
+    }
     if (!busy && running) {
       queueMicrotask(() => {
         if (fs.depth === 0 && fs.active === 0) deliverJournal(flow, fs);
