@@ -15,7 +15,7 @@ import { findDefinition, learn, type ClassRecord, type CompiledHooks, type HookE
 import { className, readState, recordOf, writeState } from './access.ts';
 import { checkConditions, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
-import { flag, flowState, undoJournal, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
+import { flag, flowState, record, undoJournal, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverJournal } from './waiting.ts';
 import { live } from './live.ts';
 import { compileRecord } from './hooks.ts';
@@ -245,7 +245,15 @@ function run(plan: Plan, flow: Flow, args: unknown[]): unknown {
   }
   for (let i = 0; i < parts.length; i++) checkConditions(flow, parts[i]!.def, parts[i]!.source, args);
   const call = new Call(plan, flow, args, parts);
-  const out = advance(call);
+  // While the call runs synchronously (hooks and body), it may still roll back: waits made or
+  // decided meanwhile wait for it. Once it is pending, the flow's `active` count does that job.
+  let out: unknown;
+  live.running++;
+  try {
+    out = advance(call);
+  } finally {
+    live.running--;
+  }
   if (out !== PENDING) return out;
   return insideOf(flow) ? settle(call) : runInFrame(flow, settle, call);
 }
@@ -381,7 +389,8 @@ function advance(call: Call): unknown {
             const target = part.def.target;
             if (target !== undefined) {
               writeState(call.flow, part.rec, part.state, target);
-              journal(call)?.push({ state: part.state, transition: call.plan.name, source: part.source, target });
+              const fs = call.fs ?? flowState(call.flow);
+              if (fs !== undefined) record(fs, { state: part.state, transition: call.plan.name, source: part.source, target });
             }
             call.set++;
           }
@@ -389,12 +398,7 @@ function advance(call: Call): unknown {
           continue;
         }
         case Step.Body:
-          live.running++;
-          try {
-            value = call.plan.body.apply(call.flow, call.args);
-          } finally {
-            live.running--;
-          }
+          value = call.plan.body.apply(call.flow, call.args);
           learn(call.plan, value);
           if (!isThenable(value)) {
             accept(call, value);
@@ -473,12 +477,14 @@ function rollback(call: Call): void {
   for (let i = call.set - 1; i >= 0; i--) {
     const part = call.parts[i]!;
     const back = backValue(part.def, part.source, () => readState(call.flow, part.rec, part.state));
-    if (back === undefined) continue;
-    try {
-      writeState(call.flow, part.rec, part.state, back);
-    } catch {
-      // The original error matters more than a failed rollback write; keep going.
-      continue;
+    if (back !== undefined) {
+      try {
+        writeState(call.flow, part.rec, part.state, back);
+      } catch {
+        // The original error matters more than a failed rollback write. The state stays where it
+        // is, and so do the journal entries that say how it got there.
+        continue;
+      }
     }
     // Writing the source back undoes every entry for this State since the call began, including
     // those of calls its hooks or body made. A flow flagged only during the call journaled
@@ -486,7 +492,7 @@ function rollback(call: Call): void {
     const fs = call.fs ?? flowState(call.flow);
     if (fs !== undefined) undoJournal(fs, call.fs !== undefined ? call.mark : 0, part.state);
     if (fs !== undefined && part.def.onError !== undefined) {
-      fs.journal.push({ state: part.state, transition: call.plan.name, source: part.source, target: back });
+      record(fs, { state: part.state, transition: call.plan.name, source: part.source, target: part.def.onError });
     }
   }
   call.set = 0;
@@ -519,10 +525,6 @@ function begin(call: Call): void {
     call.fs = fs;
     call.mark = fs.journal.length;
   }
-}
-
-function journal(call: Call): StateChange[] | undefined {
-  return (call.fs ?? flowState(call.flow))?.journal;
 }
 
 function finish(call: Call): unknown {

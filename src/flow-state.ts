@@ -17,6 +17,8 @@ export interface Waiter {
   readonly atLeast: boolean;
   /** Registered while a call was in progress: decide at the end of that call, not at once. */
   deferred: boolean;
+  /** Journal entries recorded before the waiter (sequence below this) do not concern it. */
+  readonly from: number;
   readonly resolve: (value: StateValue) => void;
   readonly reject: (reason: unknown) => void;
   readonly dispose: () => void;
@@ -37,6 +39,20 @@ export interface StateChange {
  */
 export interface JournalEntry extends StateChange {
   readonly seen?: true;
+  /** Order of recording across all flows: a waiter counts only entries recorded after it. */
+  readonly seq: number;
+}
+
+let seq = 0;
+
+/** The sequence number the next journal entry will get. */
+export function nextSeq(): number {
+  return seq;
+}
+
+/** Appends a change (or a `seen` value) to the flow's journal. */
+export function record(fs: FlowState, change: StateChange, seen?: true): void {
+  fs.journal.push(seen ? { ...change, seen, seq: seq++ } : { ...change, seq: seq++ });
 }
 
 export interface FlowState {

@@ -7,6 +7,6 @@ export const live = {
   hookVersion: 1,
   /** Flows with per-instance bookkeeping (in flight or waited on); 0 lets calls skip the lookup. */
   flagged: 0,
-  /** Transition bodies on the stack right now (sync nesting): a wait registered meanwhile waits for them. */
+  /** Transition calls on the stack right now (their synchronous part): a wait made meanwhile waits for them. */
   running: 0,
 };

@@ -23,7 +23,7 @@ import { live } from './live.ts';
 import { refreshPlan, type ClassRecord, type Lane, type Plan, type TransitionDefinition } from './definition.ts';
 import { readState, writeState } from './access.ts';
 import { compileRecord } from './hooks.ts';
-import { flag, flowState, undoJournal } from './flow-state.ts';
+import { flag, flowState, record, undoJournal } from './flow-state.ts';
 import { checkConditions, refusal } from './refusals.ts';
 import { runInFrame } from './async-context.ts';
 import { backValue, callGeneral, isThenable, leave } from './call.ts';
@@ -166,13 +166,11 @@ function checkPendingConditions(this: Flow): void {
 function restore(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source: StateValue, error: unknown): unknown {
   try {
     const back = backValue(def, source, () => readState(flow, rec, rec.state));
-    if (back !== undefined) {
-      writeState(flow, rec, rec.state, back);
-      // The flow had no bookkeeping when this call began (or it would not be on the fast path):
-      // what its journal holds for this State came from inside this call, and is undone.
-      const fs = flowState(flow);
-      if (fs !== undefined) undoJournal(fs, 0, rec.state);
-    }
+    if (back !== undefined) writeState(flow, rec, rec.state, back);
+    // The flow had no bookkeeping when this call began (or it would not be on the fast path):
+    // what its journal holds for this State came from inside this call, and is undone.
+    const fs = flowState(flow);
+    if (fs !== undefined) undoJournal(fs, 0, rec.state);
   } catch {
     // The body's error is the one the caller needs; a setter failing again must not hide it.
   }
@@ -195,14 +193,14 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
   const fs = flag(flow);
   fs.depth++;
   fs.active++;
-  if (def.target !== undefined) fs.journal.push({ state, transition: def.name, source, target: def.target });
+  if (def.target !== undefined) record(fs, { state, transition: def.name, source, target: def.target });
   return runInFrame(flow, async () => {
     try {
       return await promise;
     } catch (error) {
       restore(flow, rec, def, source, error);
       const back = def.onError;
-      if (back !== undefined) fs.journal.push({ state, transition: def.name, source, target: back });
+      if (back !== undefined) record(fs, { state, transition: def.name, source, target: back });
       throw error;
     } finally {
       fs.depth--;

@@ -8,7 +8,7 @@
  */
 
 import { show, StateSkipped, type StateValue } from './errors.ts';
-import { flag, flowState, unflagIfIdle, type FlowState, type Waiter } from './flow-state.ts';
+import { flag, flowState, nextSeq, record, unflagIfIdle, type FlowState, type Waiter } from './flow-state.ts';
 import { className, readState, recordOf } from './access.ts';
 import type { State } from './state.ts';
 import { live } from './live.ts';
@@ -59,6 +59,7 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
       value,
       atLeast,
       deferred: busy || running,
+      from: nextSeq(),
       resolve: resolve as (v: StateValue) => void,
       reject,
       dispose: () => signal?.removeEventListener('abort', onAbort),
@@ -69,7 +70,7 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
       // Inside a call: the value seen now counts as entered, unless a rollback of its State undoes it.
       try {
         const seen = readState(flow as never, rec, state);
-        fs.journal.push({ state, transition: '', source: seen, target: seen, seen: true });
+        record(fs, { state, transition: '', source: seen, target: seen }, true);
       } catch {
         // An undeclared value: the final check will report it.
       }
@@ -108,9 +109,9 @@ function settle(flow: object, fs: FlowState, waiter: Waiter, action: () => void)
 export function deliverJournal(flow: object, fs: FlowState): void {
   const entries = fs.journal;
   fs.journal = [];
-  for (const { state, target: value } of entries) {
+  for (const { state, target: value, seq } of entries) {
     for (const w of fs.waiters.slice()) {
-      if (w.state !== state) continue;
+      if (w.state !== state || seq < w.from) continue;
       const verdict = judge(state, w.value, w.atLeast, value);
       if (verdict === 'resolve') settle(flow, fs, w, () => w.resolve(w.value));
       else if (verdict === 'skip') settle(flow, fs, w, () => w.reject(skipped(state, flow, w.value, value)));
