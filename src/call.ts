@@ -118,10 +118,20 @@ async function runUnitOfWork(store: TransitionStore, plan: Plan, flow: Flow, arg
       fs.journal.length = mark;
     },
   };
+  let callFailed = false;
+  let callError: unknown;
+  const call = () =>
+    runInFrame(flow, runAsync, plan, flow, args).catch((error: unknown) => {
+      callFailed = true;
+      callError = error;
+      throw error;
+    });
   try {
-    return await store.run(unit, () => runInFrame(flow, runAsync, plan, flow, args));
+    return await store.run(unit, call);
   } catch (error) {
-    fs.journal.length = mark;
+    // The call's own error, passed on: the journal holds exactly what the call kept (an onError
+    // move, which the store persisted). Any other error is the store's: the unit did not happen.
+    if (!(callFailed && error === callError)) fs.journal.length = mark;
     throw error;
   } finally {
     fs.active--;

@@ -1,0 +1,197 @@
+/**
+ * The flagship example (`npm start`): support tickets persisted with MikroORM in an embedded SQLite
+ * file. Every transition is one database transaction with a compare-and-set of the status and a
+ * history row per change; a failure writes nothing; a stale entity manager loses cleanly.
+ *
+ *   npm start                                   # ./support-tickets.sqlite
+ *   SUPPORT_TICKETS_DB=/tmp/t.sqlite npm start
+ */
+import { MikroORM, defineEntity, p, type EntityManager, type InferEntity } from '@mikro-orm/sql';
+import { State, TransitionNotAllowed, toMermaid } from 'transitional';
+import { ConcurrentTransition, TransitionLog, history, persistTransitions, sqliteOptions } from 'transitional/mikro-orm';
+
+// 1. The states, declared once.
+export const status = new State(['new', 'triaged', 'in_progress', 'waiting', 'resolved', 'closed', 'escalated'] as const, { name: 'status', default: 'new' });
+export type Status = (typeof status.values)[number];
+
+// 2. An ordinary MikroORM entity: it knows nothing about the flow.
+export const Ticket = defineEntity({
+  name: 'Ticket',
+  properties: {
+    id: p.integer().primary(),
+    title: p.string(),
+    status: p.string().default('new'),
+    priority: p.string().default('normal'),
+    assignee: p.string().nullable(),
+    question: p.string().nullable(),
+    resolution: p.string().nullable(),
+  },
+});
+export type Ticket = InferEntity<typeof Ticket>;
+
+/** Stands in for a payment provider that is having a bad day. */
+async function refundThroughProvider(amount: number): Promise<never> {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  throw new Error(`payment provider timed out refunding ${amount.toFixed(2)} EUR`);
+}
+
+// 3. The flow: which changes are legal, for one agent working in one entity manager.
+export class SupportTicketFlow {
+  constructor(
+    readonly ticket: Ticket,
+    readonly em: EntityManager,
+    readonly agent: string,
+  ) {}
+
+  @status.getter() getStatus() {
+    return this.ticket.status as Status;
+  }
+  @status.setter() setStatus(value: Status) {
+    this.ticket.status = value;
+  }
+
+  /** Urgent tickets are started at once: a chained transition, in the same database transaction. */
+  @status.transition({ source: 'new', target: 'triaged' })
+  triage(priority: 'low' | 'normal' | 'urgent') {
+    this.ticket.priority = priority;
+    if (priority === 'urgent') this.start();
+  }
+
+  @status.transition({ source: 'triaged', target: 'in_progress', label: 'Take it' })
+  start() {
+    this.ticket.assignee = this.agent;
+  }
+
+  @status.transition({ source: 'in_progress', target: 'waiting', label: 'Ask the customer' })
+  ask(question: string) {
+    this.ticket.question = question;
+  }
+
+  @status.transition({ source: 'waiting', target: 'in_progress', label: 'Customer replied' })
+  customerReplied() {
+    this.ticket.question = null;
+  }
+
+  /** Resolving may close at once; an empty resolution is refused after the state moved, so it rolls back. */
+  @status.transition({ source: 'in_progress', target: 'resolved' })
+  resolve(resolution: string, options: { close?: boolean } = {}) {
+    this.ticket.resolution = resolution;
+    if (resolution.trim() === '') throw new Error('a resolution must say what was done');
+    if (options.close === true) this.close();
+  }
+
+  @status.transition({ source: 'resolved', target: 'closed' })
+  close() {}
+
+  /** A refund that fails moves the ticket to `escalated` (and only that is committed). */
+  @status.transition({ source: 'in_progress', target: 'resolved', onError: 'escalated' })
+  async refund(amount: number) {
+    this.ticket.resolution = `refunded ${amount.toFixed(2)} EUR`;
+    await refundThroughProvider(amount);
+  }
+}
+
+// 4. One call makes every transition of the flow persistent.
+persistTransitions(status, SupportTicketFlow, {
+  em: (flow) => flow.em,
+  entity: (flow) => flow.ticket,
+  actor: (flow) => flow.agent,
+});
+
+export interface Summary {
+  readonly tickets: ReadonlyArray<{ readonly title: string; readonly status: string; readonly history: readonly string[] }>;
+  /** The message of the ConcurrentTransition the slower agent got. */
+  readonly concurrent: string;
+  /** The error of the refused resolution, and the status the ticket kept. */
+  readonly rolledBack: { readonly error: string; readonly status: string };
+  readonly diagram: string;
+}
+
+export async function main(options: { file?: string; log?: (line: string) => void } = {}): Promise<Summary> {
+  const log = options.log ?? (() => {});
+  const file = options.file ?? 'support-tickets.sqlite';
+  // SQLite through node:sqlite (no native addon), in WAL mode with a busy timeout.
+  const orm = await MikroORM.init({ ...sqliteOptions(file), entities: [Ticket, TransitionLog] });
+  try {
+    await orm.schema.refresh(); // a fresh database on every run
+    const setup = orm.em.fork();
+    const printer = setup.create(Ticket, { title: 'Printer on fire' });
+    const refund = setup.create(Ticket, { title: 'Refund order #1234' });
+    const login = setup.create(Ticket, { title: 'Cannot log in' });
+    await setup.flush();
+    log(`Opened ${[printer, refund, login].map((t) => `#${t.id} "${t.title}"`).join(', ')} in ${file}.`);
+
+    // Alice works in her own entity manager (one per request or job, as MikroORM wants).
+    const alice = orm.em.fork();
+    const printerFlow = new SupportTicketFlow(await alice.findOneOrFail(Ticket, printer.id), alice, 'alice');
+    await printerFlow.triage('urgent');
+    log(`#${printer.id}: triaged as urgent, which starts it at once → ${printerFlow.ticket.status} (assignee ${printerFlow.ticket.assignee}).`);
+    await printerFlow.resolve('Replaced the fuser', { close: true });
+    log(`#${printer.id}: resolved and closed in one transaction → ${printerFlow.ticket.status}.`);
+
+    // A failure rolls back: nothing is written, and the entity is as the database has it.
+    const loginFlow = new SupportTicketFlow(await alice.findOneOrFail(Ticket, login.id), alice, 'alice');
+    await loginFlow.triage('normal');
+    await loginFlow.start();
+    let rolledBack = { error: '', status: '' };
+    try {
+      await loginFlow.resolve('   ');
+    } catch (error) {
+      rolledBack = { error: (error as Error).message, status: loginFlow.ticket.status };
+      log(`#${login.id}: resolve('   ') failed ("${rolledBack.error}"): still ${rolledBack.status}, resolution ${String(loginFlow.ticket.resolution)}, nothing written.`);
+    }
+    try {
+      await loginFlow.close();
+    } catch (error) {
+      if (error instanceof TransitionNotAllowed) log(`#${login.id}: close() refused as a rejection: ${error.message}`);
+    }
+    await loginFlow.ask('Which browser do you use?');
+    await loginFlow.customerReplied();
+    await loginFlow.resolve('Reset the password', { close: true });
+    log(`#${login.id}: asked, got a reply, resolved and closed → ${loginFlow.ticket.status}.`);
+
+    // Two agents take the same ticket at the same moment, each in their own entity manager.
+    await new SupportTicketFlow(await alice.findOneOrFail(Ticket, refund.id), alice, 'alice').triage('normal');
+    const bob = orm.em.fork();
+    const carol = orm.em.fork();
+    const bobFlow = new SupportTicketFlow(await bob.findOneOrFail(Ticket, refund.id), bob, 'bob');
+    const carolFlow = new SupportTicketFlow(await carol.findOneOrFail(Ticket, refund.id), carol, 'carol');
+    const [first, second] = await Promise.allSettled([bobFlow.start(), carolFlow.start()]);
+    const winner = first.status === 'fulfilled' ? bobFlow : carolFlow;
+    const loser = winner === bobFlow ? carolFlow : bobFlow;
+    const lost = (first.status === 'rejected' ? first.reason : second.status === 'rejected' ? second.reason : undefined) as unknown;
+    if (!(lost instanceof ConcurrentTransition)) throw new Error(`expected one agent to lose with ConcurrentTransition, got ${String(lost)}`);
+    log(`#${refund.id}: ${winner.agent} took it; ${loser.agent} lost: ${lost.message}`);
+    log(`#${refund.id}: ${loser.agent}'s copy is back to ${loser.ticket.status} (assignee ${String(loser.ticket.assignee)}); the database says ${winner.agent}.`);
+
+    // A refund whose provider fails: only the move to `escalated` (and its history row) is committed.
+    try {
+      await winner.refund(49.9);
+    } catch (error) {
+      log(`#${refund.id}: refund failed ("${(error as Error).message}") → ${winner.ticket.status}, resolution ${String(winner.ticket.resolution)}.`);
+    }
+
+    // The history, read back from the database.
+    const reader = orm.em.fork();
+    const tickets = [];
+    for (const ticket of await reader.find(Ticket, {}, { orderBy: { id: 'asc' } })) {
+      const rows = await history(reader, ticket);
+      const lines = rows.map((r) => `${r.source} → ${r.target} (${r.transition}, by ${r.actor})`);
+      log('');
+      log(`#${ticket.id} "${ticket.title}": ${ticket.status}`);
+      for (const line of lines) log(`  ${line}`);
+      tickets.push({ title: ticket.title, status: ticket.status, history: lines });
+    }
+
+    const diagram = toMermaid(SupportTicketFlow, status);
+    log('');
+    log(diagram);
+    return { tickets, concurrent: lost.message, rolledBack, diagram };
+  } finally {
+    await orm.close(true);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main({ file: process.env.SUPPORT_TICKETS_DB, log: console.log });
+}

@@ -1,0 +1,136 @@
+/**
+ * What the store needs to know about the flow's entity: that it is managed by the flow's entity
+ * manager, its identity, the property holding the state, and a snapshot to undo a failed call.
+ */
+
+import { ReferenceKind, wrap, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { show, type StateValue } from '../errors.ts';
+import { TransitionNotPersisted } from './errors.ts';
+
+/** The flow's entity, checked and identified. */
+export interface Target {
+  readonly entity: Record<string, unknown>;
+  readonly meta: EntityMetadata<any>;
+  /** The entity name, as history rows and errors show it. */
+  readonly name: string;
+  /** The primary key value (an array for a composite key). */
+  readonly id: unknown;
+  /** The primary key serialized, as history rows store it. */
+  readonly key: string;
+  /** `{ pk: value }`: the WHERE of the compare-and-set. */
+  readonly where: Record<string, unknown>;
+  /** The entity's schema, when it has its own. */
+  readonly schema: string | undefined;
+}
+
+interface Wrapped {
+  __meta?: EntityMetadata<any>;
+  __originalEntityData?: Record<string, unknown>;
+  getPrimaryKey(): unknown;
+  getSerializedPrimaryKey(): string;
+  getSchema(): string | undefined;
+}
+
+function wrapped(entity: object): Wrapped {
+  return wrap(entity, true) as unknown as Wrapped;
+}
+
+/**
+ * Checks that `entity` is a managed entity of `em` that exists in the database as far as `em`
+ * knows, and identifies it. Throws `TransitionNotPersisted` (`'unmanaged'` or `'removed'`) otherwise.
+ */
+export function target(em: EntityManager, entity: unknown, flowName: string, transition: string): Target {
+  if (entity === null || typeof entity !== 'object') {
+    throw new TransitionNotPersisted(flowName, undefined, transition, 'unmanaged', `${flowName}.${transition}(): the entity option returned ${String(entity)}, not a MikroORM entity.`);
+  }
+  const w = wrapped(entity);
+  const meta = w?.__meta;
+  if (meta === undefined) {
+    throw new TransitionNotPersisted(flowName, undefined, transition, 'unmanaged', `${flowName}.${transition}(): the entity option returned an instance of ${entity.constructor?.name ?? 'no class'}, not a MikroORM entity (is its class in MikroORM.init({ entities })?).`);
+  }
+  const name = meta.className;
+  const id = w.getPrimaryKey();
+  const uow = em.getUnitOfWork();
+  if (id === null || id === undefined || w.__originalEntityData === undefined || uow.getById(meta.class, id as never) !== entity) {
+    const why = id === null || id === undefined || w.__originalEntityData === undefined
+      ? 'it was never flushed (persist and flush it first, or load it)'
+      : 'it is not in the identity map of the flow\'s entity manager (loaded by another entity manager, detached by em.clear(), or deleted)';
+    throw new TransitionNotPersisted(name, id ?? undefined, transition, 'unmanaged', `${flowName}.${transition}(): ${name} ${id === undefined || id === null ? '(new)' : show(id)} is not managed by the flow's entity manager: ${why}. Nothing was written.`);
+  }
+  if (uow.getRemoveStack().has(entity)) {
+    throw new TransitionNotPersisted(name, id, transition, 'removed', `${flowName}.${transition}(): ${name} ${show(id)} is scheduled for removal (em.remove) in the flow's entity manager. Nothing was written.`);
+  }
+  const where: Record<string, unknown> = {};
+  for (const pk of meta.primaryKeys) where[pk] = (entity as Record<string, unknown>)[pk];
+  return { entity: entity as Record<string, unknown>, meta, name, id, key: w.getSerializedPrimaryKey(), where, schema: w.getSchema() };
+}
+
+/** The value `em` last read or wrote for `field` (`null` for a NULL column). */
+export function loaded(t: Target, field: string): unknown {
+  return wrapped(t.entity).__originalEntityData?.[field] ?? null;
+}
+
+/** `value` as the database stores it (what MikroORM's snapshot holds): through the property's custom type, if any. */
+export function toDatabase(em: EntityManager, t: Target, field: string, value: unknown): unknown {
+  const type = t.meta.properties[field]?.customType;
+  return type === undefined ? value : type.convertToDatabaseValue(value, em.getPlatform(), { mode: 'query' });
+}
+
+/** Records that `field` now holds `value` (as stored) in the database, after our own compare-and-set. */
+export function markLoaded(t: Target, field: string, value: unknown): void {
+  const data = wrapped(t.entity).__originalEntityData;
+  if (data !== undefined) data[field] = value;
+}
+
+/** The entity's own properties and MikroORM's snapshot of the database row, before a call. */
+export interface Snapshot {
+  readonly values: Map<string, unknown>;
+  readonly absent: Set<string>;
+  readonly original: Record<string, unknown> | undefined;
+}
+
+function ownProps(meta: EntityMetadata<any>): EntityProperty[] {
+  return meta.props.filter((prop) => prop.kind !== ReferenceKind.ONE_TO_MANY && prop.kind !== ReferenceKind.MANY_TO_MANY);
+}
+
+export function snapshot(t: Target): Snapshot {
+  const values = new Map<string, unknown>();
+  const absent = new Set<string>();
+  for (const prop of ownProps(t.meta)) {
+    if (Object.hasOwn(t.entity, prop.name)) values.set(prop.name, t.entity[prop.name]);
+    else absent.add(prop.name);
+  }
+  const original = wrapped(t.entity).__originalEntityData;
+  return { values, absent, original: original === undefined ? undefined : { ...original } };
+}
+
+/**
+ * Puts the entity back as it was in `snap`: its properties (all but `keep`, the state property
+ * when the runtime decided its value) and MikroORM's snapshot of the row, so the next flush does
+ * not see the undone changes as changes.
+ */
+export function restore(t: Target, snap: Snapshot, keep?: string): void {
+  for (const [name, value] of snap.values) if (name !== keep && t.entity[name] !== value) t.entity[name] = value;
+  for (const name of snap.absent) if (name !== keep && Object.hasOwn(t.entity, name)) delete t.entity[name];
+  const w = wrapped(t.entity);
+  if (snap.original !== undefined) w.__originalEntityData = { ...snap.original };
+}
+
+/** The scalar properties that can hold a state. */
+function scalarProps(meta: EntityMetadata<any>): EntityProperty[] {
+  return meta.props.filter((prop) => prop.kind === ReferenceKind.SCALAR && prop.primary !== true && prop.persist !== false && prop.formula === undefined);
+}
+
+/**
+ * Which property holds the state, found after a call that changed it: the one scalar property
+ * that went from the first change's source to the last change's target; failing that, the one
+ * that went from NULL to that target when the source is the State's default (a NULL column).
+ * `undefined` when not exactly one did.
+ */
+export function fieldAfter(t: Target, snap: Snapshot, source: StateValue, target: StateValue, fallback: StateValue | undefined): string | undefined {
+  const changed = scalarProps(t.meta).filter((prop) => t.entity[prop.name] === target);
+  const exact = changed.filter((prop) => snap.values.get(prop.name) === source);
+  if (exact.length !== 0 || source !== fallback) return exact.length === 1 ? exact[0]!.name : undefined;
+  const fromNull = changed.filter((prop) => (snap.values.get(prop.name) ?? null) === null);
+  return fromNull.length === 1 ? fromNull[0]!.name : undefined;
+}
