@@ -16,7 +16,7 @@ import { className, readState, recordOf, writeState } from './access.ts';
 import { checkConditions, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
 import { flag, flowState, record, undoJournal, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
-import { deliverJournal } from './waiting.ts';
+import { deliverSoon } from './waiting.ts';
 import { live } from './live.ts';
 import { compileRecord } from './hooks.ts';
 import type { State } from './state.ts';
@@ -147,12 +147,7 @@ async function runAsync(plan: Plan, flow: Flow, args: unknown[]): Promise<unknow
 /** After a call (or an in-flight async call) ends: deliver waiters, then let the next queued call run. */
 export function leave(flow: Flow, fs: FlowState): void {
   while (fs.depth === 0 && fs.active === 0) {
-    if (fs.journal.length !== 0 || fs.waiters.length !== 0) {
-      // A transition body is still on the stack (one whose call began before this flow was
-      // flagged, so it is not counted in `depth`): it may yet roll back. Decide once it unwound.
-      if (live.running !== 0) return deliverSoon(flow, fs);
-      deliverJournal(flow, fs);
-    }
+    if (fs.journal.length !== 0 || fs.waiters.length !== 0) deliverSoon(flow, fs);
     const next = fs.queue.shift();
     if (next === undefined) break;
     // Runs the queued call; one that goes async takes the turn until it settles, one that ends
@@ -160,16 +155,6 @@ export function leave(flow: Flow, fs: FlowState): void {
     next();
   }
   unflagIfIdle(flow, fs);
-}
-
-/** Delivers the flow's journal to its waiters in a microtask, once the synchronous stack unwound. */
-function deliverSoon(flow: Flow, fs: FlowState): void {
-  if (fs.deliverySoon) return;
-  fs.deliverySoon = true;
-  queueMicrotask(() => {
-    fs.deliverySoon = false;
-    leave(flow, fs);
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,15 +240,7 @@ function run(plan: Plan, flow: Flow, args: unknown[]): unknown {
   }
   for (let i = 0; i < parts.length; i++) checkConditions(flow, parts[i]!.def, parts[i]!.source, args);
   const call = new Call(plan, flow, args, parts);
-  // While the call runs synchronously (hooks and body), it may still roll back: waits made or
-  // decided meanwhile wait for it. Once it is pending, the flow's `active` count does that job.
-  let out: unknown;
-  live.running++;
-  try {
-    out = advance(call);
-  } finally {
-    live.running--;
-  }
+  const out = advance(call);
   if (out !== PENDING) return out;
   return insideOf(flow) ? settle(call) : runInFrame(flow, settle, call);
 }
@@ -500,9 +477,13 @@ function rollback(call: Call): void {
     // those of calls its hooks or body made. A flow flagged only during the call journaled
     // nothing from before it.
     const fs = call.fs ?? flowState(call.flow);
-    if (fs !== undefined) undoJournal(fs, call.fs !== undefined ? call.mark : 0, part.state);
-    if (fs !== undefined && part.def.onError !== undefined) {
-      record(fs, { state: part.state, transition: call.plan.name, source: part.source, target: part.def.onError });
+    if (fs !== undefined) {
+      undoJournal(fs, call.fs !== undefined ? call.mark : 0, part.state);
+      // Where the State is now: an onError move is a change; back at the source is not one
+      // (stores ignore it), but waiters made during the call judge it.
+      const now = { state: part.state, transition: call.plan.name, source: part.source, target: back ?? part.source };
+      if (part.def.onError !== undefined) record(fs, now);
+      else record(fs, now, true);
     }
   }
   call.set = 0;

@@ -15,8 +15,6 @@ export interface Waiter {
   readonly value: StateValue;
   /** `exact`: resolves on entering `value` (ordered: rejects once a later value is entered). */
   readonly atLeast: boolean;
-  /** Registered while a call was in progress: decide at the end of that call, not at once. */
-  deferred: boolean;
   /** Journal entries recorded before the waiter (sequence below this) do not concern it. */
   readonly from: number;
   readonly resolve: (value: StateValue) => void;
@@ -39,6 +37,8 @@ export interface StateChange {
  */
 export interface JournalEntry extends StateChange {
   readonly seen?: true;
+  /** A value a wait found when it was made: it concerns that waiter only. */
+  readonly owner?: Waiter;
   /** Order of recording across all flows: a waiter counts only entries recorded after it. */
   readonly seq: number;
 }
@@ -51,8 +51,8 @@ export function nextSeq(): number {
 }
 
 /** Appends a change (or a `seen` value) to the flow's journal. */
-export function record(fs: FlowState, change: StateChange, seen?: true): void {
-  fs.journal.push(seen ? { ...change, seen, seq: seq++ } : { ...change, seq: seq++ });
+export function record(fs: FlowState, change: StateChange, seen?: true, owner?: Waiter): void {
+  fs.journal.push(seen ? { ...change, seen, owner, seq: seq++ } : { ...change, seq: seq++ });
 }
 
 export interface FlowState {

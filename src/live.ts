@@ -7,6 +7,4 @@ export const live = {
   hookVersion: 1,
   /** Flows with per-instance bookkeeping (in flight or waited on); 0 lets calls skip the lookup. */
   flagged: 0,
-  /** Transition calls on the stack right now (their synchronous part): a wait made meanwhile waits for them. */
-  running: 0,
 };

@@ -111,13 +111,10 @@ function wrapperFactory(
         if (s === undefined) this[slot] = target;
         else this[s](target);
       }
-      counters.running++;
       try {
         const result = body.apply(this, arguments);
-        counters.running--;
         return result === undefined || !thenable(result) ? result : adopt(this, rec, def, value, result);
       } catch (error) {
-        counters.running--;
         throw restoreAfter(this, rec, def, value, error);
       }
     }
@@ -168,9 +165,15 @@ function restore(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source
     const back = backValue(def, source, () => readState(flow, rec, rec.state));
     if (back !== undefined) writeState(flow, rec, rec.state, back);
     // The flow had no bookkeeping when this call began (or it would not be on the fast path):
-    // what its journal holds for this State came from inside this call, and is undone.
+    // what its journal holds for this State came from inside this call, and is undone. Then it
+    // says where the State is now (a change for an onError move; see call.ts `rollback`).
     const fs = flowState(flow);
-    if (fs !== undefined) undoJournal(fs, 0, rec.state);
+    if (fs !== undefined) {
+      undoJournal(fs, 0, rec.state);
+      const now = { state: rec.state, transition: def.name, source, target: back ?? source };
+      if (def.onError !== undefined) record(fs, now);
+      else record(fs, now, true);
+    }
   } catch {
     // The body's error is the one the caller needs; a setter failing again must not hide it.
   }
@@ -199,8 +202,6 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
       return await promise;
     } catch (error) {
       restore(flow, rec, def, source, error);
-      const back = def.onError;
-      if (back !== undefined) record(fs, { state, transition: def.name, source, target: back });
       throw error;
     } finally {
       fs.depth--;

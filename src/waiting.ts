@@ -2,16 +2,17 @@
  * Waiting for a state (contract §7): `waitFor`, `waitForAtLeast`, and waking waiters.
  *
  * A flow with waiters is "flagged" (see flow-state.ts), which routes its calls through the
- * general path; that path journals the states it enters and truncates the journal on rollback.
- * When the outermost call ends, `deliverJournal` replays the kept states, in order, to the waiters.
- * Flows nobody waits on never get an entry: waiting costs them nothing.
+ * general path; that path journals the states it enters, and a rollback removes the entries of
+ * the States it writes back. A wait records the value it finds as an entry too. Once the
+ * synchronous stack has unwound and nothing is in flight, `deliverJournal` replays the kept
+ * entries, in order, to the waiters; then waiters new since the last delivery judge the state the
+ * flow is in. Flows nobody waits on never get an entry: waiting costs them nothing.
  */
 
 import { show, StateSkipped, type StateValue } from './errors.ts';
-import { flag, flowState, nextSeq, record, unflagIfIdle, type FlowState, type Waiter } from './flow-state.ts';
+import { flag, nextSeq, record, unflagIfIdle, type FlowState, type Waiter } from './flow-state.ts';
 import { className, readState, recordOf } from './access.ts';
 import type { State } from './state.ts';
-import { live } from './live.ts';
 
 export interface WaitOptions {
   /** Aborting rejects the wait with `signal.reason` and removes its listener. */
@@ -34,31 +35,21 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
   } catch (e) {
     return Promise.reject(e);
   }
-  const existing = flowState(flow);
-  const busy = existing !== undefined && (existing.depth !== 0 || existing.active !== 0);
-  // Inside a running transition body (of this flow or another) the current state may still be
-  // rolled back: decide once the synchronous calls have unwound.
-  const running = live.running !== 0;
-  if (!busy && !running) {
-    // Nothing in progress: the current state is committed, so judge it now.
-    let current: StateValue;
-    try {
-      current = readState(flow as never, rec, state);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const verdict = judge(state, value, atLeast, current);
-    if (verdict === 'resolve') return Promise.resolve(value);
-    if (verdict === 'skip') return Promise.reject(skipped(state, flow, value, current));
+  let seen: StateValue;
+  try {
+    seen = readState(flow as never, rec, state);
+  } catch (e) {
+    return Promise.reject(e);
   }
+  // Decided once the synchronous stack has unwound (or the call in flight has ended): the value
+  // seen now counts as entered, unless a rollback of its State, still to come, undoes it.
   const fs = flag(flow);
-  return new Promise<V>((resolve, reject) => {
+  const promise = new Promise<V>((resolve, reject) => {
     const onAbort = () => settle(flow, fs, waiter, () => reject(signal!.reason));
     const waiter: Waiter = {
       state,
       value,
       atLeast,
-      deferred: busy || running,
       from: nextSeq(),
       resolve: resolve as (v: StateValue) => void,
       reject,
@@ -66,21 +57,10 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
     };
     fs.waiters.push(waiter);
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (waiter.deferred) {
-      // Inside a call: the value seen now counts as entered, unless a rollback of its State undoes it.
-      try {
-        const seen = readState(flow as never, rec, state);
-        record(fs, { state, transition: '', source: seen, target: seen }, true);
-      } catch {
-        // An undeclared value: the final check will report it.
-      }
-    }
-    if (!busy && running) {
-      queueMicrotask(() => {
-        if (fs.depth === 0 && fs.active === 0) deliverJournal(flow, fs);
-      });
-    }
+    record(fs, { state, transition: '', source: seen, target: seen }, true, waiter);
   });
+  if (fs.depth === 0 && fs.active === 0) deliverSoon(flow, fs);
+  return promise;
 }
 
 /** What a waiter should do now that `current` was entered: resolve, reject as skipped, or keep waiting. */
@@ -109,27 +89,27 @@ function settle(flow: object, fs: FlowState, waiter: Waiter, action: () => void)
 export function deliverJournal(flow: object, fs: FlowState): void {
   const entries = fs.journal;
   fs.journal = [];
-  for (const { state, target: value, seq } of entries) {
+  for (const { state, target: value, seq, owner } of entries) {
     for (const w of fs.waiters.slice()) {
-      if (w.state !== state || seq < w.from) continue;
+      if (w.state !== state || seq < w.from || (owner !== undefined && owner !== w)) continue;
       const verdict = judge(state, w.value, w.atLeast, value);
       if (verdict === 'resolve') settle(flow, fs, w, () => w.resolve(w.value));
       else if (verdict === 'skip') settle(flow, fs, w, () => w.reject(skipped(state, flow, w.value, value)));
     }
   }
-  // Waiters registered while that call was running judge the state it left.
-  for (const w of fs.waiters.slice()) {
-    if (!w.deferred) continue;
-    w.deferred = false;
-    let current: StateValue;
-    try {
-      current = readState(flow as never, recordOf(flow, w.state), w.state);
-    } catch (e) {
-      settle(flow, fs, w, () => w.reject(e));
-      continue;
-    }
-    const verdict = judge(w.state, w.value, w.atLeast, current);
-    if (verdict === 'resolve') settle(flow, fs, w, () => w.resolve(w.value));
-    else if (verdict === 'skip') settle(flow, fs, w, () => w.reject(skipped(w.state, flow, w.value, current)));
-  }
+}
+
+/**
+ * Delivers the flow's journal to its waiters in a microtask. A call that began before the flow
+ * had bookkeeping (the fast path records nothing) may still be on the stack and roll back; once
+ * the stack has unwound, every rollback has removed what it undid from the journal.
+ */
+export function deliverSoon(flow: object, fs: FlowState): void {
+  if (fs.deliverySoon) return;
+  fs.deliverySoon = true;
+  queueMicrotask(() => {
+    fs.deliverySoon = false;
+    if (fs.depth === 0 && fs.active === 0) deliverJournal(flow, fs);
+    unflagIfIdle(flow, fs);
+  });
 }

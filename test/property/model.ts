@@ -30,8 +30,8 @@
  * - Hooks of a call with several lanes run lane by lane, each lane's hooks in their order.
  * - A waiter registered during a call is decided when the outermost call ends: by the states the
  *   call entered and kept from the waiter's registration on (in order; the value the waiter found
- *   counts as one), then by the state the call left. States entered before it registered do not
- *   concern it, as for a waiter registered outside a call.
+ *   counts as one, and so does the value a rollback leaves a State in). States entered before it
+ *   registered do not concern it, as for a waiter registered outside a call.
  */
 
 export type V = string | number;
@@ -226,7 +226,8 @@ export class Model {
   private writes = 0;
   private depth = 0;
   /** States entered and kept during the current outermost call, in order. */
-  private kept: { state: number; value: V; seq: number }[] = [];
+  /** `owner`: the value a waiter found when it was made, which concerns that waiter only. */
+  private kept: { state: number; value: V; seq: number; owner?: ModelWaiter }[] = [];
   /** Numbers kept entries in order of entry, across calls. */
   private seq = 0;
   /** Whether the current outermost call ran user code that returned a promise. */
@@ -268,11 +269,9 @@ export class Model {
     const w: ModelWaiter = { state, value, atLeast, deferred: this.depth > 0, from: this.seq, outcome: { status: 'pending' } };
     this.waiters.push(w);
     const current = this.current(state);
-    if (w.deferred) {
-      if (current !== undefined) this.kept.push({ state, value: current, seq: this.seq++ });
-      return;
-    }
+    // An unreadable State (an undeclared value) fails the wait at once, inside a call or not.
     if (current === undefined) w.outcome = { status: 'rejected', how: 'TypeError', after: this.trace.length };
+    else if (w.deferred) this.kept.push({ state, value: current, seq: this.seq++, owner: w });
     else this.judge(w, current);
   }
 
@@ -381,7 +380,8 @@ export class Model {
             continue;
           }
           this.kept = this.kept.filter((e, i) => i < mark || e.state !== state);
-          if (def.onError !== undefined) this.kept.push({ state, value: def.onError, seq: this.seq++ });
+          // Where the State is now (the onError value, or back at the source) counts for waiters.
+          this.kept.push({ state, value: def.onError ?? source, seq: this.seq++ });
         }
         // onError hooks: one that throws replaces the error and ends the list.
         for (const p of parts) for (const h of this.hooksOf(p.state, 'error')) this.runHook(cid, h, p.event, `!${(error as Failure).key}`, outer);
@@ -459,16 +459,10 @@ export class Model {
    * registered during the call then judge the state it left.
    */
   private endOfCall(): void {
-    for (const { state, value, seq } of this.kept) for (const w of this.waiters) if (w.state === state && seq >= w.from) this.judge(w, value);
-    this.kept = [];
-    for (const w of this.waiters) {
-      if (!w.deferred) continue;
-      w.deferred = false;
-      const current = this.current(w.state);
-      // Unreadable (an undeclared value): the wait fails as it would had it been made now.
-      if (current === undefined) {
-        if (w.outcome.status === 'pending') w.outcome = { status: 'rejected', how: 'TypeError', after: this.trace.length };
-      } else this.judge(w, current);
+    for (const { state, value, seq, owner } of this.kept) {
+      for (const w of this.waiters) if (w.state === state && seq >= w.from && (owner === undefined || owner === w)) this.judge(w, value);
     }
+    this.kept = [];
+    for (const w of this.waiters) w.deferred = false;
   }
 }
