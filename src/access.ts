@@ -6,13 +6,12 @@
 
 import { METADATA } from './metadata.ts';
 import { show, type StateValue } from './errors.ts';
-import { type ClassRecord } from './definition.ts';
+import { NO_RECORD, type ClassRecord, type Lane } from './definition.ts';
 import { live } from './live.ts';
 import { compileRecord } from './hooks.ts';
 import type { State } from './state.ts';
 
 type Flow = Record<PropertyKey, any>;
-
 
 /** The class record that governs `flow` for `state`, with its hooks compiled. */
 export function recordOf(flow: object, state: State<any>): ClassRecord {
@@ -22,6 +21,28 @@ export function recordOf(flow: object, state: State<any>): ClassRecord {
     throw new TypeError(`${className(flow)} has no definitions for ${state}: is it a flow class that uses this State?`);
   }
   if (rec.version !== live.hookVersion) compileRecord(rec, flow.constructor, className(flow));
+  return rec;
+}
+
+/**
+ * The record of the flow class `ctor` for the lane's State, remembered in the lane's one-entry
+ * cache: the metadata objects it comes from are in V8's slow dictionary mode, so the hot path
+ * reads them only when the class changes. `NO_RECORD` for a class without definitions.
+ */
+export function seeClass(lane: Lane, ctor: unknown): ClassRecord {
+  const rec = ((ctor as any)?.[METADATA]?.[lane.state.key] as ClassRecord | undefined) ?? NO_RECORD;
+  if (rec !== NO_RECORD && rec.version !== live.hookVersion) compileRecord(rec, ctor as Function, (ctor as Function | undefined)?.name || 'flow');
+  lane.seenClass = ctor;
+  lane.seenRecord = rec;
+  return rec;
+}
+
+/** The class record for a call on the general path: `seeClass`'s cache, compiled, or the TypeError of `recordOf`. */
+export function recordFor(lane: Lane, flow: Flow): ClassRecord {
+  const ctor = flow.constructor;
+  const rec = ctor === lane.seenClass ? lane.seenRecord : seeClass(lane, ctor);
+  if (rec === NO_RECORD) return recordOf(flow, lane.state);
+  if (rec.version !== live.hookVersion) compileRecord(rec, ctor, className(flow));
   return rec;
 }
 

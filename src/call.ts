@@ -11,14 +11,12 @@
  */
 
 import { InvalidTransitionInput, type StateValue } from './errors.ts';
-import { findDefinition, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from './definition.ts';
-import { className, readState, recordOf, writeState } from './access.ts';
+import { findDefinition, isThenable, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from './definition.ts';
+import { className, readState, recordFor, recordOf, writeState } from './access.ts';
 import { checkConditions, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
-import { flag, flowState, record, undoJournal, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
+import { flag, flowState, journalRollback, record, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverSoon } from './waiting.ts';
-import { live } from './live.ts';
-import { compileRecord } from './hooks.ts';
 import type { State } from './state.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
 import type { TransitionStore, UnitOfWork } from './persistence.ts';
@@ -35,10 +33,6 @@ export interface HookEventRecord {
   args: unknown[];
   result?: unknown;
   error?: unknown;
-}
-
-export function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 }
 
 /**
@@ -213,19 +207,6 @@ class Call {
   ) {}
 }
 
-/** The class record for a call, through the lane's one-entry cache (metadata lookups are slow). */
-function recordFor(lane: Lane, flow: Flow): ClassRecord {
-  const ctor = flow.constructor;
-  let rec = lane.seenRecord;
-  if (ctor !== lane.seenClass || rec === undefined || rec.state === undefined) {
-    rec = recordOf(flow, lane.state);
-    lane.seenClass = ctor;
-    lane.seenRecord = rec;
-  }
-  if (rec.version !== live.hookVersion) compileRecord(rec, ctor, className(flow));
-  return rec;
-}
-
 /** Steps 1 and 2 (nothing changes if they throw), then the rest, synchronously as far as possible. */
 function run(plan: Plan, flow: Flow, args: unknown[]): unknown {
   const lanes = plan.lanes;
@@ -266,7 +247,7 @@ async function settle(call: Call): Promise<unknown> {
 }
 
 function callHook(flow: Flow, hook: HookEntry, event: HookEventRecord): unknown {
-  if (hook.probed && !hook.async) return hook.method !== undefined ? flow[hook.method](event) : hook.fn!(event);
+  if (hook.probed && !hook.async) return invokeHook(flow, hook, event);
   // A hook that returns promises (or may: not called yet) runs inside the async frame, so that a
   // transition it calls after an `await` counts as chained, not as an outside call.
   const result = insideOf(flow) ? invokeHook(flow, hook, event) : runInFrame(flow, invokeHook, flow, hook, event);
@@ -459,8 +440,6 @@ function fail(call: Call, error: unknown): void {
 
 /** Puts back what the call set, last first: each source, or the transition's `onError` value. */
 function rollback(call: Call): void {
-  // Forget what this call (and calls inside it) journaled. A flow flagged only during this call
-  // (it went async, or someone started waiting) has journaled nothing from before it.
   for (let i = call.set - 1; i >= 0; i--) {
     const part = call.parts[i]!;
     const back = backValue(part.def, part.source, () => readState(call.flow, part.rec, part.state));
@@ -473,17 +452,11 @@ function rollback(call: Call): void {
         continue;
       }
     }
-    // Writing the source back undoes every entry for this State since the call began, including
-    // those of calls its hooks or body made. A flow flagged only during the call journaled
-    // nothing from before it.
+    // A flow flagged only during the call journaled nothing from before it.
     const fs = call.fs ?? flowState(call.flow);
     if (fs !== undefined) {
-      undoJournal(fs, call.fs !== undefined ? call.mark : 0, part.state);
-      // Where the State is now: an onError move is a change; back at the source is not one
-      // (stores ignore it), but waiters made during the call judge it.
       const now = { state: part.state, transition: call.plan.name, source: part.source, target: back ?? part.source };
-      if (part.def.onError !== undefined) record(fs, now);
-      else record(fs, now, true);
+      journalRollback(fs, call.fs !== undefined ? call.mark : 0, now, part.def.onError !== undefined);
     }
   }
   call.set = 0;

@@ -16,6 +16,7 @@ import {
   bumpHookVersion,
   createLane,
   inheritedDefinitions,
+  isAsyncFunction,
   ownRecord,
   recordIn,
   sentenceCase,
@@ -204,10 +205,6 @@ function attach(state: State<any>, site: Site, defs: readonly TransitionDefiniti
     return undefined;
   }
   return createWrapper(plan);
-}
-
-function isAsyncFunction(fn: Function): boolean {
-  return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }
 
 export function transitionDecorator<V extends StateValue>(state: State<V>, options: TransitionOptions<V>): DualMethodDecorator<any> {

@@ -192,8 +192,20 @@ export function sentenceCase(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** A record that never takes the fast path: what a lane has seen for a class without definitions. */
+export const NO_RECORD = { fastVersion: -1 } as ClassRecord;
+
 export function createLane(state: State<any>, plan: Plan): Lane {
-  return { state, plan, defs: [], sources: [], bySource: [], any: undefined, seenClass: undefined, seenRecord: undefined as never };
+  return { state, plan, defs: [], sources: [], bySource: [], any: undefined, seenClass: undefined, seenRecord: NO_RECORD };
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/** Whether `fn` is declared `async` (known at definition time, unlike a plain function returning a promise). */
+export function isAsyncFunction(fn: Function): boolean {
+  return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }
 
 /**
@@ -234,6 +246,6 @@ export function refreshPlan(plan: Plan): void {
 export function learn(plan: Plan, value: unknown): void {
   if (plan.probed) return;
   plan.probed = true;
-  plan.async = value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+  plan.async = isThenable(value);
   refreshPlan(plan);
 }

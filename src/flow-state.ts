@@ -32,8 +32,8 @@ export interface StateChange {
 }
 
 /**
- * A journal entry: a change, or (`seen`) the value a wait registered mid-call found, which counts
- * as entered unless a rollback of its State undoes it. Stores never see `seen` entries.
+ * A journal entry: a change, or (`seen`) a value that is not one: what a wait found when it was
+ * made (for that waiter only), or where a rollback left its State. Stores never see `seen` entries.
  */
 export interface JournalEntry extends StateChange {
   readonly seen?: true;
@@ -94,12 +94,17 @@ export function unflagIfIdle(flow: object, fs: FlowState): void {
 }
 
 /**
- * A rollback wrote `state` back: the entries for that State journaled since `mark` (when the call
- * began) are undone. Entries for other States stand: a rollback writes only its own States.
+ * A rollback left `now.state` at `now.target` (the source, or the `onError` value). Every entry for
+ * that State journaled since `mark` (when the call began, its hooks' and body's calls included)
+ * is undone; entries for other States stand, a rollback writes only its own. Then where the State
+ * is now is recorded: an `onError` move is a change; back at the source is not one (stores ignore
+ * it), but waits made during the call judge it.
  */
-export function undoJournal(fs: FlowState, mark: number, state: State<any>): void {
+export function journalRollback(fs: FlowState, mark: number, now: StateChange, onError: boolean): void {
   const journal = fs.journal;
   let kept = mark;
-  for (let i = mark; i < journal.length; i++) if (journal[i]!.state !== state) journal[kept++] = journal[i]!;
+  for (let i = mark; i < journal.length; i++) if (journal[i]!.state !== now.state) journal[kept++] = journal[i]!;
   journal.length = kept;
+  if (onError) record(fs, now);
+  else record(fs, now, true);
 }

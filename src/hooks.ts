@@ -9,6 +9,7 @@
 
 import {
   bumpHookVersion,
+  isAsyncFunction,
   nextHookSeq,
   ownRecord,
   recordChain,
@@ -84,8 +85,4 @@ export function compileRecord(rec: ClassRecord, ctor: Function | undefined, owne
   }
   rec.version = live.hookVersion;
   rec.fastVersion = rec.plain ? live.hookVersion : -1;
-}
-
-function isAsyncFunction(fn: Function): boolean {
-  return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }

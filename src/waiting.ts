@@ -85,7 +85,7 @@ function settle(flow: object, fs: FlowState, waiter: Waiter, action: () => void)
   unflagIfIdle(flow, fs);
 }
 
-/** Wakes waiters for the states the finished outermost call entered and kept, in order. */
+/** Wakes waiters for the journal's kept entries, in order; each waiter counts those recorded from its registration on. */
 export function deliverJournal(flow: object, fs: FlowState): void {
   const entries = fs.journal;
   fs.journal = [];
