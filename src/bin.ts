@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `transitional` executable (package.json `bin`): runs the CLI of `cli.ts`. */
-import { run } from './cli.ts';
+/** The `transitional` executable (package.json `bin`): runs the CLI of `read/cli.ts`. */
+import { run } from './read/cli.ts';
 
 process.exitCode = await run(process.argv.slice(2));

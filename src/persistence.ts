@@ -11,12 +11,21 @@
  */
 
 import type { State } from './state.ts';
-import type { StateChange } from './flow-state.ts';
-import { ownMetadata } from './metadata.ts';
-import { bumpHookVersion, ownRecord } from './definition.ts';
-import type { StateValue } from './errors.ts';
+import { ownMetadata } from './core/metadata.ts';
+import { bumpHookVersion, ownRecord } from './core/definition.ts';
+import type { StateValue } from './core/errors.ts';
 
-export type { StateChange };
+/**
+ * One state change kept by a call: what a store persists. (The runtime journals the same record,
+ * `runtime/flow-state.ts`, naming the State by its internal type.)
+ */
+export interface StateChange {
+  readonly state: State<any>;
+  /** The method name of the transition that made it. */
+  readonly transition: string;
+  readonly source: StateValue;
+  readonly target: StateValue;
+}
 
 /** One outermost transition call, as a store sees it. */
 export interface UnitOfWork {

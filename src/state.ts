@@ -3,21 +3,21 @@
  * that define a flow class, and answers questions about flows (contract §2, §3, §7).
  */
 
-import { ANY, type TransitionDefinition } from './definition.ts';
-import { type StateValue } from './errors.ts';
+import { ANY, type TransitionDefinition } from './core/definition.ts';
+import { type StateValue } from './core/errors.ts';
+import type { StateSpec } from './core/state-spec.ts';
 import {
   accessorDecorator,
   hookDecorator,
   inheritDecorator,
   transitionDecorator,
   type DualMethodDecorator,
-  type HookDecorator,
   type TransitionOptions,
-} from './decorators.ts';
-import { registerExternalHook, type HookOptions } from './hooks.ts';
-import { readState, recordOf } from './access.ts';
-import { available, can, hasPermission, transitionsOf } from './introspection.ts';
-import { waitForState, type WaitOptions } from './waiting.ts';
+} from './define/decorators.ts';
+import { registerExternalHook, type HookOptions } from './runtime/hooks.ts';
+import { readState, recordOf } from './runtime/access.ts';
+import { available, can, hasPermission, transitionsOf } from './read/introspection.ts';
+import { waitForState, type WaitOptions } from './runtime/waiting.ts';
 
 export interface StateOptions<V extends StateValue> {
   /** The value reported when the getter returns `undefined` or `null` (and the initial value of the private slot). */
@@ -42,6 +42,12 @@ export interface HookEvent<V extends StateValue = StateValue, F = any> {
   readonly result?: unknown;
   /** `onError`, `after` (on failure): what was thrown. */
   readonly error?: unknown;
+}
+
+/** A hook decorator: the method takes the event, whose `flow` is the decorated class. */
+export interface HookDecorator<V extends StateValue> {
+  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
+  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(target: This, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
 }
 
 export type HookKindName = 'before' | 'success' | 'error' | 'after';
@@ -82,7 +88,7 @@ function valuesOf(values: object): StateValue[] {
  *   @stage.transition({ source: Stage.New, target: Stage.Review }) submit() {}
  * }
  */
-class StateDescriptor<V extends StateValue = StateValue> {
+class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V> {
   /** A source that matches every state (the target included). */
   static readonly ANY: typeof ANY = ANY;
 

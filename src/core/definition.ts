@@ -9,7 +9,7 @@
  *   key, and prototype-chained to the parent class's record, so accessors are inherited.
  */
 
-import type { State } from './state.ts';
+import type { StateSpec } from './state-spec.ts';
 import { show, type StateValue } from './errors.ts';
 import { METADATA, type Metadata } from './metadata.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
@@ -41,7 +41,7 @@ export const ANY: unique symbol = Symbol('State.ANY');
 
 /** The transitions of one method for one State, indexed for the call. */
 export interface Lane {
-  readonly state: State<any>;
+  readonly state: StateSpec<any>;
   /** The method plan this lane belongs to. */
   readonly plan: Plan;
   readonly defs: TransitionDefinition[];
@@ -118,13 +118,13 @@ export class ClassRecord {
   plain = true;
   /** `version` when `plain`, else -1: the hot path's single check that its record is current and plain. */
   fastVersion = -1;
-  /** Set on a class by a persistence adapter (`transitional/mikro-orm`); see `persistence.ts`. */
+  /** Set on a class by a persistence adapter (`transitional/mikro-orm`); see `src/persistence.ts`. */
   ownPersistence: unknown = undefined;
   /** The persistence in force for this class (its own or an ancestor's), resolved when compiled. */
   persistence: unknown = undefined;
 
   constructor(
-    readonly state: State<any>,
+    readonly state: StateSpec<any>,
     /** The record of the nearest ancestor class for the same State. */
     readonly parent: ClassRecord | undefined,
   ) {
@@ -144,12 +144,12 @@ export function nextHookSeq(): number {
 }
 
 /** The record for `state` that `meta` sees (its own or an ancestor's). */
-export function recordIn(meta: Metadata | undefined, state: State<any>): ClassRecord | undefined {
+export function recordIn(meta: Metadata | undefined, state: StateSpec<any>): ClassRecord | undefined {
   return meta ? (meta[state.key] as ClassRecord | undefined) : undefined;
 }
 
 /** The record for `state` owned by the class of `meta`, created and chained to the inherited one. */
-export function ownRecord(meta: Metadata, state: State<any>): ClassRecord {
+export function ownRecord(meta: Metadata, state: StateSpec<any>): ClassRecord {
   if (Object.prototype.hasOwnProperty.call(meta, state.key)) return meta[state.key] as ClassRecord;
   const rec = new ClassRecord(state, meta[state.key] as ClassRecord | undefined);
   meta[state.key] = rec;
@@ -162,7 +162,7 @@ export function ownRecord(meta: Metadata, state: State<any>): ClassRecord {
  * a class that got its record after its subclasses were defined (a hook registered on an
  * intermediate class) is missing from their metadata chains but not from this.
  */
-export function recordChain(ctor: Function | undefined, state: State<any>): ClassRecord[] {
+export function recordChain(ctor: Function | undefined, state: StateSpec<any>): ClassRecord[] {
   const chain: ClassRecord[] = [];
   for (let c = ctor; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
     if (!Object.prototype.hasOwnProperty.call(c, METADATA)) continue;
@@ -195,7 +195,7 @@ export function sentenceCase(name: string): string {
 /** A record that never takes the fast path: what a lane has seen for a class without definitions. */
 export const NO_RECORD = { fastVersion: -1 } as ClassRecord;
 
-export function createLane(state: State<any>, plan: Plan): Lane {
+export function createLane(state: StateSpec<any>, plan: Plan): Lane {
   return { state, plan, defs: [], sources: [], bySource: [], any: undefined, seenClass: undefined, seenRecord: NO_RECORD };
 }
 

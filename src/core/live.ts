@@ -1,6 +1,6 @@
 /**
  * Counters the hot path reads on every call. One plain object (rather than `export let`) because
- * each method's wrapper is compiled separately (see runtime.ts) and can only see its parameters.
+ * each method's wrapper is compiled separately (see runtime/wrapper.ts) and can only see its parameters.
  */
 export const live = {
   /** Bumped by every hook, accessor or record registration: compiled class records are stale. */

@@ -7,8 +7,8 @@
  * wrapper built by `createWrapper` closes over.
  */
 
-import { ownMetadata, type Metadata } from './metadata.ts';
-import { show, type StateValue } from './errors.ts';
+import { ownMetadata, type Metadata } from '../core/metadata.ts';
+import { show, type StateValue } from '../core/errors.ts';
 import {
   addToLane,
   refreshPlan,
@@ -25,12 +25,12 @@ import {
   type Permission,
   type Plan,
   type TransitionDefinition,
-} from './definition.ts';
-import { addHook, type HookOptions } from './hooks.ts';
-import type { HookEvent, State } from './state.ts';
-import type { StandardSchemaV1 } from './standard-schema.ts';
+} from '../core/definition.ts';
+import { addHook, type HookOptions } from '../runtime/hooks.ts';
+import type { StateSpec } from '../core/state-spec.ts';
+import type { StandardSchemaV1 } from '../core/standard-schema.ts';
 
-import { createWrapper, plansByWrapper as plans } from './runtime.ts';
+import { createWrapper, plansByWrapper as plans } from '../runtime/wrapper.ts';
 
 /** Where a decorator is applied: enough to validate and to say where in an error message. */
 interface Site {
@@ -48,12 +48,6 @@ interface Site {
 export interface DualMethodDecorator<M extends (this: any, ...args: any[]) => any, F = any> {
   <This extends F, T extends M>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
   <This extends F, T extends M>(target: This, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
-}
-
-/** A hook decorator: the method takes the event, whose `flow` is the decorated class. */
-export interface HookDecorator<V extends StateValue> {
-  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
-  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(target: This, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
 }
 
 function methodDecorator<M extends (this: any, ...args: any[]) => any>(label: string, apply: (site: Site) => Function | undefined): DualMethodDecorator<M> {
@@ -87,7 +81,7 @@ function methodDecorator<M extends (this: any, ...args: any[]) => any>(label: st
 // ---------------------------------------------------------------------------------------------
 // Accessors
 
-export function accessorDecorator(state: State<any>, kind: 'getter' | 'setter'): DualMethodDecorator<any> {
+export function accessorDecorator(state: StateSpec<any>, kind: 'getter' | 'setter'): DualMethodDecorator<any> {
   const label = `@${state.name}.${kind}()`;
   return methodDecorator(label, (site) => {
     const rec = ownRecord(site.meta, state);
@@ -126,14 +120,14 @@ export interface TransitionOptions<V extends StateValue, F = any, A extends unkn
   readonly meta?: unknown;
 }
 
-function checkValue(state: State<any>, where: string, what: string, value: unknown): void {
+function checkValue(state: StateSpec<any>, where: string, what: string, value: unknown): void {
   if (!state.has(value)) {
     throw new TypeError(`${where}: ${what} ${show(value)} is not a value of ${state} (declared: ${state.values.map(show).join(', ')}).`);
   }
 }
 
 /** Validates options and builds the definition; every error names the method and the offending value. */
-function defineTransition(state: State<any>, site: Site, options: TransitionOptions<StateValue>): TransitionDefinition {
+function defineTransition(state: StateSpec<any>, site: Site, options: TransitionOptions<StateValue>): TransitionDefinition {
   const where = `@${state.name}.transition() on ${site.where}`;
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options are required ({ source, target? }).`);
   const { source, target, label, conditions = [], permission, onError, rewind = false, input, meta } = options;
@@ -179,7 +173,7 @@ function defineTransition(state: State<any>, site: Site, options: TransitionOpti
 }
 
 /** Adds definitions to the plan of `site.fn` (stacked decorators) or builds a new plan and wrapper. */
-function attach(state: State<any>, site: Site, defs: readonly TransitionDefinition[], where: string): Function | undefined {
+function attach(state: StateSpec<any>, site: Site, defs: readonly TransitionDefinition[], where: string): Function | undefined {
   const existing = plans.get(site.fn);
   const plan: Plan = existing ?? {
     name: site.name,
@@ -207,14 +201,14 @@ function attach(state: State<any>, site: Site, defs: readonly TransitionDefiniti
   return createWrapper(plan);
 }
 
-export function transitionDecorator<V extends StateValue>(state: State<V>, options: TransitionOptions<V>): DualMethodDecorator<any> {
+export function transitionDecorator<V extends StateValue>(state: StateSpec<V>, options: TransitionOptions<V>): DualMethodDecorator<any> {
   return methodDecorator(`@${state.name}.transition()`, (site) => {
     const def = defineTransition(state, site, options as TransitionOptions<StateValue>);
     return attach(state, site, [def], `@${state.name}.transition() on ${site.where}`);
   });
 }
 
-export function inheritDecorator(state: State<any>): DualMethodDecorator<any> {
+export function inheritDecorator(state: StateSpec<any>): DualMethodDecorator<any> {
   const label = `@${state.name}.inherit()`;
   return methodDecorator(label, (site) => {
     const parentMeta = Object.getPrototypeOf(site.meta) as Metadata | null;
@@ -229,11 +223,12 @@ export function inheritDecorator(state: State<any>): DualMethodDecorator<any> {
 // ---------------------------------------------------------------------------------------------
 // Hooks
 
-export function hookDecorator<V extends StateValue>(state: State<V>, kind: HookKind, options: HookOptions | undefined): HookDecorator<V> {
+/** `D`: the decorator's public type, `HookDecorator<V>` (src/state.ts: it names the facade's `HookEvent`). */
+export function hookDecorator<D>(state: StateSpec<any>, kind: HookKind, options: HookOptions | undefined): D {
   const name = kind === 'success' ? 'onSuccess' : kind === 'error' ? 'onError' : kind;
   const label = `@${state.name}.${name}()`;
   return methodDecorator(label, (site) => {
     addHook(ownRecord(site.meta, state), kind, { method: site.name }, options, false, `${label} on ${site.where}`);
     return undefined;
-  }) as HookDecorator<V>;
+  }) as D;
 }

@@ -4,7 +4,7 @@
  */
 
 import { ReferenceKind, wrap, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
-import { show, type StateValue } from '../errors.ts';
+import { show, type StateValue } from '../core/errors.ts';
 import { TransitionNotPersisted } from './errors.ts';
 
 /** The flow's entity, checked and identified. */

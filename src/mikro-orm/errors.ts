@@ -1,6 +1,6 @@
 /** The errors a persisted transition rejects with, besides the transition's own. */
 
-import { show } from '../errors.ts';
+import { show } from '../core/errors.ts';
 
 /**
  * Another entity manager or process changed the state first: the state column no longer holds the

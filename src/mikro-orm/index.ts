@@ -8,7 +8,7 @@
 
 import { persistWith } from '../persistence.ts';
 import type { State } from '../state.ts';
-import type { StateValue } from '../errors.ts';
+import type { StateValue } from '../core/errors.ts';
 import { MikroOrmTransitionStore, type PersistOptions } from './store.ts';
 
 export { MikroOrmTransitionStore, type PersistOptions, type LogOptions } from './store.ts';

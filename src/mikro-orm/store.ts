@@ -20,7 +20,7 @@
 import type { EntityManager, EntityName, Transaction } from '@mikro-orm/core';
 import type { State } from '../state.ts';
 import type { StateChange, TransitionStore, UnitOfWork } from '../persistence.ts';
-import { show } from '../errors.ts';
+import { show } from '../core/errors.ts';
 import { ConcurrentTransition, TransitionNotPersisted } from './errors.ts';
 import { fieldAfter, loaded, markLoaded, restore, snapshot, target, toDatabase, type Snapshot, type Target } from './entity.ts';
 import { TransitionLog, type TransitionRecord } from './transition-log.ts';

@@ -1,5 +1,5 @@
 /**
- * The `transitional` command line (package `bin`, see `bin.ts`): draws and lists the transitions
+ * The `transitional` command line (package `bin`, see `src/bin.ts`): draws and lists the transitions
  * of a flow class exported by a TypeScript or JavaScript module.
  *
  *   transitional diagram <module>#<export> [--state <name>] [--format mermaid|dot]
@@ -13,9 +13,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { flowClassName, statesOf, toDot, toMermaid } from './diagram.ts';
-import type { State } from './state.ts';
-import type { StateValue } from './errors.ts';
+import { flowClassName, statesOf, toDot, toMermaid, type ReadableState } from './diagram.ts';
+import type { StateValue } from '../core/errors.ts';
 
 /** Where the CLI writes; `run` returns the exit code instead of exiting, so it can be embedded. */
 export interface CliIO {
@@ -115,7 +114,7 @@ function processIO(): CliIO {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -191,7 +190,7 @@ async function transitionsCommand(args: readonly string[], io: CliIO): Promise<n
 type FlowClass = abstract new (...args: any[]) => object;
 
 /** `path/to/module.ts#Export` → the exported flow class and the State to show. */
-async function loadFlow(spec: string, stateName: string | undefined, cwd: string): Promise<{ flowClass: FlowClass; state: State<any> }> {
+async function loadFlow(spec: string, stateName: string | undefined, cwd: string): Promise<{ flowClass: FlowClass; state: ReadableState }> {
   const hash = spec.lastIndexOf('#');
   const modulePath = hash === -1 ? spec : spec.slice(0, hash);
   const exportName = hash === -1 ? 'default' : spec.slice(hash + 1);
@@ -220,7 +219,7 @@ function isStateLike(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'symbol' && Array.isArray((value as { values?: unknown }).values);
 }
 
-function chooseState(className: string, states: State<any>[], name: string | undefined): State<any> {
+function chooseState(className: string, states: ReadableState[], name: string | undefined): ReadableState {
   const names = states.map((s) => s.name).join(', ');
   if (name === undefined) {
     if (states.length === 1) return states[0]!;
@@ -283,7 +282,7 @@ function showValue(value: StateValue): string {
 }
 
 /** A plain-text table of the class's transitions for `state`, one row per transition definition. */
-export function transitionsTable(flowClass: FlowClass, state: State<any>): string {
+export function transitionsTable(flowClass: FlowClass, state: ReadableState): string {
   const header = ['name', 'label', 'sources', 'target', 'conditions', 'permission'];
   const rows = state.transitions(flowClass).map((t) => {
     const named = t.conditions.map((c) => c.name).filter((n) => n !== '');

@@ -8,12 +8,22 @@
  * `npx` next to a local install), and its records and symbols must still be understood.
  */
 
-import { METADATA } from './metadata.ts';
-import type { State } from './state.ts';
-import type { StateValue } from './errors.ts';
+import { METADATA } from '../core/metadata.ts';
+import type { StateSpec } from '../core/state-spec.ts';
+import type { StateValue } from '../core/errors.ts';
+import type { TransitionDefinition } from '../core/definition.ts';
 
 /** Any class: the flow classes diagrams are drawn for. */
 type FlowClass = abstract new (...args: any[]) => object;
+
+/**
+ * A State as the readers see it: its values, and its own `transitions(FlowClass)` question (the
+ * public `State` has it). Asked of the State object, not answered by this copy's introspection: a
+ * State from another copy of the library (see above) answers from that copy's compiled methods.
+ */
+export interface ReadableState extends StateSpec<any> {
+  transitions(flowClass: FlowClass): readonly TransitionDefinition[];
+}
 
 /** One arrow of a diagram. */
 export interface DiagramEdge {
@@ -34,25 +44,25 @@ export function flowClassName(flowClass: Function): string {
  * @example
  * statesOf(ReviewFlow); // [stage]
  */
-export function statesOf(flowClass: Function): State<any>[] {
+export function statesOf(flowClass: Function): ReadableState[] {
   const meta = (flowClass as unknown as Record<symbol, object | null | undefined>)[METADATA];
   if (meta === null || typeof meta !== 'object') return [];
   const levels: object[] = [];
   for (let m: object | null = meta; m !== null && m !== Object.prototype; m = Object.getPrototypeOf(m)) levels.unshift(m);
-  const found = new Set<State<any>>();
+  const found = new Set<ReadableState>();
   for (const level of levels) {
     for (const key of Object.getOwnPropertySymbols(level)) {
-      // A class record (definition.ts `ClassRecord`) is stored under its State's own key. Checked by
+      // A class record (core/definition.ts `ClassRecord`) is stored under its State's own key. Checked by
       // shape, not `instanceof`: see the file comment.
       const rec = (level as Record<symbol, unknown>)[key] as { state?: { key?: unknown } } | null | undefined;
-      if (rec !== null && typeof rec === 'object' && rec.state?.key === key) found.add(rec.state as State<any>);
+      if (rec !== null && typeof rec === 'object' && rec.state?.key === key) found.add(rec.state as ReadableState);
     }
   }
   return [...found];
 }
 
 /** The State to draw: `s`, or the only State of the class. */
-function pickState(flowClass: FlowClass, s: State<any> | undefined, fn: string): State<any> {
+function pickState(flowClass: FlowClass, s: ReadableState | undefined, fn: string): ReadableState {
   const name = flowClassName(flowClass);
   if (typeof flowClass !== 'function') throw new TypeError(`${fn}(): expected a flow class, got ${flowClass === null ? 'null' : typeof flowClass}.`);
   const states = statesOf(flowClass);
@@ -77,7 +87,7 @@ function pickState(flowClass: FlowClass, s: State<any> | undefined, fn: string):
  * (source, target, label) once. A `State.ANY` transition gives an arrow from every other state (its
  * own target is left out); a transition without target gives none.
  */
-export function edgesOf(flowClass: FlowClass, state: State<any>): DiagramEdge[] {
+export function edgesOf(flowClass: FlowClass, state: ReadableState): DiagramEdge[] {
   const seen = new Set<string>();
   const out: DiagramEdge[] = [];
   for (const t of state.transitions(flowClass)) {
@@ -129,7 +139,7 @@ function dotString(text: string): string {
  * // ...
  * // }
  */
-export function toDot(flowClass: FlowClass, s?: State<any>): string {
+export function toDot(flowClass: FlowClass, s?: ReadableState): string {
   const state = pickState(flowClass, s, 'toDot');
   const lines = ['digraph {'];
   for (const value of [...state.values].sort(compareValues)) {
@@ -208,7 +218,7 @@ function mermaidIds(values: readonly StateValue[]): Map<StateValue, { id: string
  * //     ...
  * //     new --> review: Send to review
  */
-export function toMermaid(flowClass: FlowClass, s?: State<any>): string {
+export function toMermaid(flowClass: FlowClass, s?: ReadableState): string {
   const state = pickState(flowClass, s, 'toMermaid');
   const ids = mermaidIds(state.values);
   const id = (v: StateValue) => ids.get(v)!.id;

@@ -3,13 +3,13 @@
  * the transitions of a class, and what a flow can do now.
  */
 
-import { METADATA } from './metadata.ts';
-import { findDefinition, recordChain, type ClassRecord, type Plan, type TransitionDefinition } from './definition.ts';
-import { plansByWrapper as plans } from './runtime.ts';
-import { className, readState, recordOf } from './access.ts';
-import { failedCondition } from './refusals.ts';
-import type { State } from './state.ts';
-import type { StateValue } from './errors.ts';
+import { METADATA } from '../core/metadata.ts';
+import { findDefinition, recordChain, type ClassRecord, type Plan, type TransitionDefinition } from '../core/definition.ts';
+import { plansByWrapper as plans } from '../runtime/wrapper.ts';
+import { className, readState, recordOf } from '../runtime/access.ts';
+import { failedCondition } from '../runtime/refusals.ts';
+import type { StateSpec } from '../core/state-spec.ts';
+import type { StateValue } from '../core/errors.ts';
 
 /** The plan behind `flowClass.prototype[name]`, if that method is a transition. */
 export function planOf(prototype: object, name: string): Plan | undefined {
@@ -18,7 +18,7 @@ export function planOf(prototype: object, name: string): Plan | undefined {
 }
 
 /** Every transition of `flowClass` for `state`, inherited ones included, in declaration order. */
-export function transitionsOf(state: State<any>, flowClass: Function): TransitionDefinition[] {
+export function transitionsOf(state: StateSpec<any>, flowClass: Function): TransitionDefinition[] {
   const rec = (flowClass as any)?.[METADATA]?.[state.key] as ClassRecord | undefined;
   if (!rec) return [];
   const chain = recordChain(flowClass, state);
@@ -34,7 +34,7 @@ export function transitionsOf(state: State<any>, flowClass: Function): Transitio
   return out;
 }
 
-function planFor(state: State<any>, flow: object, name: string, fn: string): Plan {
+function planFor(state: StateSpec<any>, flow: object, name: string, fn: string): Plan {
   const plan = planOf(flow, name);
   if (!plan || !plan.lanes.some((l) => l.state === state)) {
     throw new TypeError(`${state}.${fn}(${className(flow)}, ${JSON.stringify(name)}): ${className(flow)}.${name} is not a ${state.name} transition.`);
@@ -54,13 +54,13 @@ function current(plan: Plan, flow: object): { def: TransitionDefinition; value: 
   return out;
 }
 
-export function can(state: State<any>, flow: object, name: string, args: unknown[]): boolean {
+export function can(state: StateSpec<any>, flow: object, name: string, args: unknown[]): boolean {
   const plan = planFor(state, flow, name, 'can');
   const defs = current(plan, flow);
   return defs !== undefined && defs.every(({ def }) => failedCondition(flow as never, def, args) === undefined);
 }
 
-export function hasPermission(state: State<any>, flow: object, name: string, user: unknown): boolean {
+export function hasPermission(state: StateSpec<any>, flow: object, name: string, user: unknown): boolean {
   const plan = planFor(state, flow, name, 'hasPermission');
   const lane = plan.lanes.find((l) => l.state === state)!;
   const value = readState(flow as never, recordOf(flow, state), state);
@@ -68,7 +68,7 @@ export function hasPermission(state: State<any>, flow: object, name: string, use
   return def.permission === undefined || def.permission(flow, user) === true;
 }
 
-export function available(state: State<any>, flow: object, options?: { readonly user?: unknown }): TransitionDefinition[] {
+export function available(state: StateSpec<any>, flow: object, options?: { readonly user?: unknown }): TransitionDefinition[] {
   const checkUser = options !== undefined && 'user' in options;
   const out: TransitionDefinition[] = [];
   const seen = new Set<string>();

@@ -4,17 +4,17 @@
  * introspection.
  */
 
-import { METADATA } from './metadata.ts';
-import { show, type StateValue } from './errors.ts';
-import { NO_RECORD, type ClassRecord, type Lane } from './definition.ts';
-import { live } from './live.ts';
+import { METADATA } from '../core/metadata.ts';
+import { show, type StateValue } from '../core/errors.ts';
+import { NO_RECORD, type ClassRecord, type Lane } from '../core/definition.ts';
+import { live } from '../core/live.ts';
 import { compileRecord } from './hooks.ts';
-import type { State } from './state.ts';
+import type { StateSpec } from '../core/state-spec.ts';
 
 type Flow = Record<PropertyKey, any>;
 
 /** The class record that governs `flow` for `state`, with its hooks compiled. */
-export function recordOf(flow: object, state: State<any>): ClassRecord {
+export function recordOf(flow: object, state: StateSpec<any>): ClassRecord {
   const meta = (flow.constructor as any)?.[METADATA];
   const rec = meta?.[state.key] as ClassRecord | undefined;
   if (rec === undefined) {
@@ -47,7 +47,7 @@ export function recordFor(lane: Lane, flow: Flow): ClassRecord {
 }
 
 /** The current value of `state` on `flow`: through the getter, else the private slot; `default` for null/undefined. */
-export function readState(flow: Flow, rec: ClassRecord, state: State<any>): StateValue {
+export function readState(flow: Flow, rec: ClassRecord, state: StateSpec<any>): StateValue {
   const g = rec.getter;
   let value = g === undefined ? flow[state.slot] : flow[g]();
   if (value == null) value = state.default;
@@ -55,13 +55,13 @@ export function readState(flow: Flow, rec: ClassRecord, state: State<any>): Stat
   return value;
 }
 
-export function writeState(flow: Flow, rec: ClassRecord, state: State<any>, value: StateValue): void {
+export function writeState(flow: Flow, rec: ClassRecord, state: StateSpec<any>, value: StateValue): void {
   const s = rec.setter;
   if (s === undefined) flow[state.slot] = value;
   else flow[s](value);
 }
 
-function undeclared(flow: object, state: State<any>, value: unknown): TypeError {
+function undeclared(flow: object, state: StateSpec<any>, value: unknown): TypeError {
   const how = value === undefined ? `has no value and ${state} has no default` : `is ${show(value)}, which ${state} does not declare`;
   return new TypeError(`${className(flow)}: the ${state.name} ${how} (declared: ${state.values.map(show).join(', ')}).`);
 }

@@ -1,5 +1,5 @@
 /**
- * The general path of a transition call: everything the fast path in runtime.ts leaves out
+ * The general path of a transition call: everything the fast path in wrapper.ts leaves out
  * (hooks, input schemas, several States on one method, async bodies, queueing behind an in-flight
  * call, waiters, persistence).
  *
@@ -10,23 +10,36 @@
  * same with half the code and measured 4-5x slower: its resumptions and arrays dominated.)
  */
 
-import { InvalidTransitionInput, type StateValue } from './errors.ts';
-import { findDefinition, isThenable, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from './definition.ts';
+import { InvalidTransitionInput, type StateValue } from '../core/errors.ts';
+import { findDefinition, isThenable, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { className, readState, recordFor, recordOf, writeState } from './access.ts';
 import { checkConditions, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
 import { flag, flowState, journalRollback, record, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverSoon } from './waiting.ts';
-import type { State } from './state.ts';
-import type { StandardSchemaV1 } from './standard-schema.ts';
-import type { TransitionStore, UnitOfWork } from './persistence.ts';
+import type { StateSpec } from '../core/state-spec.ts';
+import type { StandardSchemaV1 } from '../core/standard-schema.ts';
 
 type Flow = Record<PropertyKey, any>;
+
+/**
+ * What the general path needs of a persistence store: the public `TransitionStore` and
+ * `UnitOfWork` (src/persistence.ts), whose changes name the facade's `State`, as seen from below it.
+ */
+interface Store {
+  run(unit: Unit, call: () => Promise<unknown>): Promise<unknown>;
+}
+interface Unit {
+  readonly flow: object;
+  readonly transition: string;
+  readonly changes: readonly StateChange[];
+  restore(): void;
+}
 
 /** The event object hooks receive (one per State the method transitions). */
 export interface HookEventRecord {
   flow: object;
-  state: State<any>;
+  state: StateSpec<any>;
   transition: string;
   source: StateValue;
   target: StateValue;
@@ -80,10 +93,10 @@ function start(plan: Plan, flow: Flow, args: unknown[]): unknown {
   return run(plan, flow, args);
 }
 
-function storeOf(plan: Plan, flow: Flow): TransitionStore | undefined {
+function storeOf(plan: Plan, flow: Flow): Store | undefined {
   for (const lane of plan.lanes) {
     const rec = recordFor(lane, flow);
-    if (rec.persistence !== undefined) return rec.persistence as TransitionStore;
+    if (rec.persistence !== undefined) return rec.persistence as Store;
   }
   return undefined;
 }
@@ -93,12 +106,12 @@ function storeOf(plan: Plan, flow: Flow): TransitionStore | undefined {
  * busy (outside calls queue) and inside a call (waiters wait) until the store has committed or
  * failed, so nobody observes a state the database might still refuse.
  */
-async function runUnitOfWork(store: TransitionStore, plan: Plan, flow: Flow, args: unknown[]): Promise<unknown> {
+async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown[]): Promise<unknown> {
   const fs = flag(flow);
   fs.depth++;
   fs.active++;
   const mark = fs.journal.length;
-  const unit: UnitOfWork = {
+  const unit: Unit = {
     flow,
     transition: plan.name,
     get changes(): StateChange[] {
@@ -106,7 +119,7 @@ async function runUnitOfWork(store: TransitionStore, plan: Plan, flow: Flow, arg
     },
     restore() {
       // Put every State this unit changed back to the value it had before the unit, last first.
-      const first = new Map<State<any>, StateChange>();
+      const first = new Map<StateSpec<any>, StateChange>();
       for (const c of fs.journal.slice(mark)) if (!c.seen && !first.has(c.state)) first.set(c.state, c);
       for (const c of [...first.values()].reverse()) writeState(flow, recordOf(flow, c.state), c.state, c.source);
       fs.journal.length = mark;
@@ -171,7 +184,7 @@ class Part {
   /** Created only when the class has hooks for this State. */
   event: HookEventRecord | undefined = undefined;
   constructor(
-    readonly state: State<any>,
+    readonly state: StateSpec<any>,
     readonly rec: ClassRecord,
     readonly def: TransitionDefinition,
     readonly source: StateValue,

@@ -6,12 +6,12 @@
  * hot path skip even the WeakMap lookup: this is what keeps per-instance memory at zero.
  */
 
-import type { State } from './state.ts';
-import type { StateValue } from './errors.ts';
-import { live } from './live.ts';
+import type { StateSpec } from '../core/state-spec.ts';
+import type { StateValue } from '../core/errors.ts';
+import { live } from '../core/live.ts';
 
 export interface Waiter {
-  readonly state: State<any>;
+  readonly state: StateSpec<any>;
   readonly value: StateValue;
   /** `exact`: resolves on entering `value` (ordered: rejects once a later value is entered). */
   readonly atLeast: boolean;
@@ -24,7 +24,7 @@ export interface Waiter {
 
 /** One state change kept by a call: what waiters are woken for and what a store persists. */
 export interface StateChange {
-  readonly state: State<any>;
+  readonly state: StateSpec<any>;
   /** The method name of the transition that made it. */
   readonly transition: string;
   readonly source: StateValue;

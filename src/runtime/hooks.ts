@@ -16,10 +16,10 @@ import {
   type ClassRecord,
   type HookEntry,
   type HookKind,
-} from './definition.ts';
-import { ownMetadata } from './metadata.ts';
-import { live } from './live.ts';
-import type { State } from './state.ts';
+} from '../core/definition.ts';
+import { ownMetadata } from '../core/metadata.ts';
+import { live } from '../core/live.ts';
+import type { StateSpec } from '../core/state-spec.ts';
 
 export const HOOK_KINDS: readonly HookKind[] = ['before', 'success', 'error', 'after'];
 
@@ -47,7 +47,7 @@ export function addHook(rec: ClassRecord, kind: HookKind, target: { method: Prop
 }
 
 /** `s.hook(FlowClass, kind, fn, { order })`: a hook registered from outside the class. */
-export function registerExternalHook(state: State<any>, flowClass: Function, kind: HookKind, fn: Function, options?: HookOptions): void {
+export function registerExternalHook(state: StateSpec<any>, flowClass: Function, kind: HookKind, fn: Function, options?: HookOptions): void {
   const where = `${state}.hook(${flowClass?.name || '?'}, ${JSON.stringify(kind)})`;
   if (typeof flowClass !== 'function') throw new TypeError(`${where}: the first argument must be a flow class.`);
   if (!HOOK_KINDS.includes(kind)) throw new TypeError(`${where}: kind must be one of ${HOOK_KINDS.map((k) => JSON.stringify(k)).join(', ')}.`);

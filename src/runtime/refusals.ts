@@ -3,9 +3,9 @@
  * its conditions hold. Their failures are `TransitionNotAllowed` errors that say what to do next.
  */
 
-import { show, TransitionNotAllowed, type StateValue } from './errors.ts';
+import { show, TransitionNotAllowed, type StateValue } from '../core/errors.ts';
 import { className, readState } from './access.ts';
-import type { ClassRecord, Lane, TransitionDefinition } from './definition.ts';
+import type { ClassRecord, Lane, TransitionDefinition } from '../core/definition.ts';
 
 type Flow = Record<PropertyKey, any>;
 

@@ -5,7 +5,7 @@
  * `super.method()`, which would run the parent's transition wrapper and change the state twice.
  */
 
-import { plansByWrapper as plans } from './runtime.ts';
+import { plansByWrapper as plans } from './wrapper.ts';
 
 const FLOW: unique symbol = Symbol('transitional.superTransition.flow');
 const views = new WeakMap<Function, object>();

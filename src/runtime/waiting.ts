@@ -9,17 +9,17 @@
  * flow is in. Flows nobody waits on never get an entry: waiting costs them nothing.
  */
 
-import { show, StateSkipped, type StateValue } from './errors.ts';
+import { show, StateSkipped, type StateValue } from '../core/errors.ts';
 import { flag, nextSeq, record, unflagIfIdle, type FlowState, type Waiter } from './flow-state.ts';
 import { className, readState, recordOf } from './access.ts';
-import type { State } from './state.ts';
+import type { StateSpec } from '../core/state-spec.ts';
 
 export interface WaitOptions {
   /** Aborting rejects the wait with `signal.reason` and removes its listener. */
   readonly signal?: AbortSignal;
 }
 
-export function waitForState<V extends StateValue>(state: State<V>, flow: object, value: V, atLeast: boolean, options?: WaitOptions): Promise<V> {
+export function waitForState<V extends StateValue>(state: StateSpec<V>, flow: object, value: V, atLeast: boolean, options?: WaitOptions): Promise<V> {
   const fn = atLeast ? 'waitForAtLeast' : 'waitFor';
   if (!state.has(value)) {
     return Promise.reject(new TypeError(`${state}.${fn}(${className(flow)}, ${show(value)}): ${show(value)} is not a declared value.`));
@@ -64,7 +64,7 @@ export function waitForState<V extends StateValue>(state: State<V>, flow: object
 }
 
 /** What a waiter should do now that `current` was entered: resolve, reject as skipped, or keep waiting. */
-function judge(state: State<any>, value: StateValue, atLeast: boolean, current: StateValue): 'resolve' | 'skip' | 'wait' {
+function judge(state: StateSpec<any>, value: StateValue, atLeast: boolean, current: StateValue): 'resolve' | 'skip' | 'wait' {
   if (current === value) return 'resolve';
   if (!state.ordered) return 'wait';
   const past = state.indexOf(current) > state.indexOf(value);
@@ -72,7 +72,7 @@ function judge(state: State<any>, value: StateValue, atLeast: boolean, current: 
   return past ? 'skip' : 'wait';
 }
 
-function skipped(state: State<any>, flow: object, value: StateValue, current: StateValue): StateSkipped {
+function skipped(state: StateSpec<any>, flow: object, value: StateValue, current: StateValue): StateSkipped {
   return new StateSkipped(value, current, `${className(flow)}: the ${state.name} ${show(value)} was skipped; the flow is in ${show(current)}, later in the order.`);
 }
 
