@@ -1,5 +1,5 @@
 /**
- * The seam between transitions and storage (contract §9).
+ * The seam between transitions and storage (README, Persisting with MikroORM, its last paragraph).
  *
  * A `TransitionStore` wraps every outermost call on a flow class in a unit of work: it starts
  * whatever its storage calls a transaction, lets the call run, then makes the result durable with

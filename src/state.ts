@@ -1,6 +1,6 @@
 /**
  * `State`: the descriptor of one state field. It declares the values, hands out the decorators
- * that define a flow class, and answers questions about flows (contract §2, §3, §7).
+ * that define a flow class, and answers questions about flows (README, Guide: States, Transitions, Introspection).
  */
 
 import { ANY, type TransitionDefinition } from './core/definition.ts';

@@ -1,5 +1,5 @@
 /**
- * transitional/mikro-orm: persisted flows over MikroORM entities (contract §9).
+ * transitional/mikro-orm: persisted flows over MikroORM entities (README, Persisting with MikroORM).
  *
  * Every outermost transition call on a persisted flow is one database transaction: the body's
  * entity changes, a compare-and-set of the state column, and one history row per state change.

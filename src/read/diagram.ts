@@ -1,5 +1,6 @@
 /**
- * State diagrams of a flow class (contract §8): Mermaid `stateDiagram-v2` and Graphviz DOT.
+ * State diagrams of a flow class (README, Diagrams and the CLI): Mermaid `stateDiagram-v2` and
+ * Graphviz DOT.
  *
  * Both are drawn from the public questions (`state.transitions(FlowClass)`, `state.values`,
  * `state.default`) plus the class's decorator metadata, which tells which `State`s a class uses.

@@ -1,5 +1,5 @@
 /**
- * Questions about flow classes and flows, read from the compiled definitions (contract §7):
+ * Questions about flow classes and flows, read from the compiled definitions (README, Introspection):
  * the transitions of a class, and what a flow can do now.
  */
 

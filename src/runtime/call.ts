@@ -3,7 +3,7 @@
  * (hooks, input schemas, several States on one method, async bodies, queueing behind an in-flight
  * call, waiters, persistence).
  *
- * The steps of contract §4 are written once, as an interpreter over a `Call` object: `advance`
+ * The steps of a call (README, Transitions) are written once, as an interpreter over a `Call` object: `advance`
  * runs them until user code returns a promise, then returns `PENDING`; the async driver awaits
  * that promise and feeds the outcome back into `advance`. So a call stays synchronous while
  * everything it runs is, and the rollback logic is the same in both worlds. (A generator did the
@@ -167,7 +167,7 @@ export function leave(flow: Flow, fs: FlowState): void {
 // ---------------------------------------------------------------------------------------------
 // The call
 
-/** Where a call is in contract §4. */
+/** Where a call is among its steps (README, Transitions). */
 const enum Step {
   Input,
   Before,
@@ -417,7 +417,7 @@ function accept(call: Call, value: unknown): void {
   // A hook's return value means nothing; its position already moved on.
 }
 
-/** Something threw (or rejected) during `call.step`: route the call as contract §4 says. */
+/** Something threw (or rejected) during `call.step`: route the call as its steps say (README, Transitions and Hooks). */
 function fail(call: Call, error: unknown): void {
   call.pending = undefined;
   switch (call.step) {

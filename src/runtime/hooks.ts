@@ -1,5 +1,5 @@
 /**
- * Lifecycle hooks (contract §5): registration, inheritance and order.
+ * Lifecycle hooks (README, Hooks): registration, inheritance and order.
  *
  * Hooks are kept per class record, in registration order; `compileRecord` merges a class's hooks
  * with its ancestors' into four sorted lists the first time a call needs them (and again after any

@@ -1,5 +1,5 @@
 /**
- * Steps 1 and 2 of a call (contract §4): which transition starts from the current state, and do
+ * Steps 1 and 2 of a call (README, Transitions): which transition starts from the current state, and do
  * its conditions hold. Their failures are `TransitionNotAllowed` errors that say what to do next.
  */
 

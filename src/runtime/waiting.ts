@@ -1,5 +1,5 @@
 /**
- * Waiting for a state (contract §7): `waitFor`, `waitForAtLeast`, and waking waiters.
+ * Waiting for a state (README, Ordered states and waiting): `waitFor`, `waitForAtLeast`, and waking waiters.
  *
  * A flow with waiters is "flagged" (see flow-state.ts), which routes its calls through the
  * general path; that path journals the states it enters, and a rollback removes the entries of

@@ -5,7 +5,7 @@
  * `async`, a flow nobody waits on with nothing in flight. It reads the state, finds the
  * transition, checks conditions, sets the target, runs the body, and rolls back on a throw,
  * allocating nothing. Everything else goes to the general path (call.ts), which has the same
- * meaning (contract §4) and handles hooks, input, async, queueing, waiting and persistence.
+ * meaning (README, Transitions) and handles hooks, input, async, queueing, waiting and persistence.
  *
  * Why it is shaped this way (measured with bench/transition.bench.ts, Node 24):
  * - Accessors are called as `flow[name]()`, which V8 inlines; `getter.call(flow)` it does not.
