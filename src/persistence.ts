@@ -34,13 +34,21 @@ export interface UnitOfWork {
   readonly transition: string;
   /**
    * The state changes the call made and kept so far, in order: one per transition of a chain
-   * (rolled-back ones are gone; an `onError` move is there). Complete once `call()` has settled.
+   * (rolled-back ones are gone; an `onError` move is there, and so are the transitions that
+   * `onError` hooks called). Complete once `call()` has settled.
    */
   readonly changes: readonly StateChange[];
   /**
-   * Writes back, through the setters, the value each changed State had before this unit: for a
-   * store whose commit failed after the call itself succeeded. (A call that fails has already
-   * rolled its state back; only the `onError` move, if any, remains in `changes`.)
+   * Set once the call has settled, when it failed in a way that must leave no trace at all: an
+   * `after` hook threw (its error replaced the outcome), or a rollback could not write a state
+   * back (a setter threw). The store then writes nothing, not even an `onError` move, and puts
+   * everything back as it was before the call (`restore()` for the states).
+   */
+  readonly undoAll: boolean;
+  /**
+   * Writes back, through the setters, the value each changed State had before this unit, and
+   * forgets the unit's changes. Best effort: a setter that throws is skipped (the store restores
+   * its own copy of the storage). For a store whose commit failed, or for `undoAll`.
    */
   restore(): void;
 }
@@ -49,10 +57,19 @@ export interface TransitionStore {
   /**
    * Runs `call` (the transition: checks, state changes, body, hooks, chained calls) inside a unit
    * of work and commits what it kept. Resolve with `call`'s result, or reject: with `call`'s error
-   * (after persisting just an `onError` move, if the store supports that), or with the store's own
-   * error after putting the flow's in-memory state back (`unit.restore()`).
+   * (after persisting what stands of a failed call: its `onError` move and the transitions its
+   * `onError` hooks called), or with the store's own error after putting the flow's in-memory
+   * state back (`unit.restore()`).
    */
   run(unit: UnitOfWork, call: () => Promise<unknown>): Promise<unknown>;
+  /**
+   * Optional. The outermost call failed and has just rolled its state back in memory (to its
+   * source, or to its `onError` value); its `onError` hooks run next, and the transitions they
+   * call stand. Undo everything else the call did (its body's writes, in the database and in
+   * memory) so that only what stands from here on is committed. The call waits for the returned
+   * promise. Must not throw: a store that cannot undo marks its unit failed and reports at the end.
+   */
+  rolledBack?(unit: UnitOfWork): void | Promise<void>;
 }
 
 /**

@@ -28,12 +28,22 @@ type Flow = Record<PropertyKey, any>;
  */
 interface Store {
   run(unit: Unit, call: () => Promise<unknown>): Promise<unknown>;
+  rolledBack?(unit: Unit): void | Promise<void>;
 }
 interface Unit {
   readonly flow: object;
   readonly transition: string;
   readonly changes: readonly StateChange[];
+  readonly undoAll: boolean;
   restore(): void;
+}
+
+/** A unit of work in progress, as its outermost call sees it. */
+interface UnitRun {
+  readonly store: Store;
+  readonly unit: Unit;
+  /** Nothing of the call may be kept: an `after` hook of the outermost call threw, or its store's undo did. */
+  discard: boolean;
 }
 
 /** The event object hooks receive (one per State the method transitions). */
@@ -111,24 +121,35 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
   fs.depth++;
   fs.active++;
   const mark = fs.journal.length;
+  const failedWrites = fs.failedWrites;
   const unit: Unit = {
     flow,
     transition: plan.name,
     get changes(): StateChange[] {
       return fs.journal.slice(mark).filter((c) => !c.seen);
     },
+    get undoAll(): boolean {
+      return running.discard || fs.failedWrites !== failedWrites;
+    },
     restore() {
       // Put every State this unit changed back to the value it had before the unit, last first.
       const first = new Map<StateSpec<any>, StateChange>();
       for (const c of fs.journal.slice(mark)) if (!c.seen && !first.has(c.state)) first.set(c.state, c);
-      for (const c of [...first.values()].reverse()) writeState(flow, recordOf(flow, c.state), c.state, c.source);
+      for (const c of [...first.values()].reverse()) {
+        try {
+          writeState(flow, recordOf(flow, c.state), c.state, c.source);
+        } catch {
+          // Best effort: the store puts its own copy of the storage back.
+        }
+      }
       fs.journal.length = mark;
     },
   };
+  const running: UnitRun = { store, unit, discard: false };
   let callFailed = false;
   let callError: unknown;
   const call = () =>
-    runInFrame(flow, runAsync, plan, flow, args).catch((error: unknown) => {
+    runInFrame(flow, runAsync, plan, flow, args, running).catch((error: unknown) => {
       callFailed = true;
       callError = error;
       throw error;
@@ -147,8 +168,8 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
   }
 }
 
-async function runAsync(plan: Plan, flow: Flow, args: unknown[]): Promise<unknown> {
-  return run(plan, flow, args);
+async function runAsync(plan: Plan, flow: Flow, args: unknown[], unit: UnitRun): Promise<unknown> {
+  return run(plan, flow, args, unit);
 }
 
 /** After a call (or an in-flight async call) ends: deliver waiters, then let the next queued call run. */
@@ -174,6 +195,8 @@ const enum Step {
   Set,
   Body,
   Success,
+  /** A persisted call failed and rolled back: its store undoes the rest before the onError hooks. */
+  Undo,
   ErrorHooks,
   After,
   Done,
@@ -217,11 +240,13 @@ class Call {
     readonly flow: Flow,
     readonly args: unknown[],
     readonly parts: Part[],
+    /** The unit of work this call is the outermost call of, on a persisted flow. */
+    readonly unit: UnitRun | undefined,
   ) {}
 }
 
 /** Steps 1 and 2 (nothing changes if they throw), then the rest, synchronously as far as possible. */
-function run(plan: Plan, flow: Flow, args: unknown[]): unknown {
+function run(plan: Plan, flow: Flow, args: unknown[], unit?: UnitRun): unknown {
   const lanes = plan.lanes;
   const parts: Part[] = [];
   for (let i = 0; i < lanes.length; i++) {
@@ -233,7 +258,7 @@ function run(plan: Plan, flow: Flow, args: unknown[]): unknown {
     parts.push(new Part(lane.state, rec, def, value, rec.plain ? undefined : rec.compiled));
   }
   for (let i = 0; i < parts.length; i++) checkConditions(flow, parts[i]!.def, parts[i]!.source, args);
-  const call = new Call(plan, flow, args, parts);
+  const call = new Call(plan, flow, args, parts, unit);
   const out = advance(call);
   if (out !== PENDING) return out;
   return insideOf(flow) ? settle(call) : runInFrame(flow, settle, call);
@@ -386,6 +411,15 @@ function advance(call: Call): unknown {
             continue;
           }
           break;
+        case Step.Undo: {
+          const { store, unit } = call.unit!;
+          value = store.rolledBack!(unit);
+          if (!isThenable(value)) {
+            accept(call, value);
+            continue;
+          }
+          break;
+        }
         case Step.Done:
           return finish(call);
       }
@@ -413,6 +447,8 @@ function accept(call: Call, value: unknown): void {
     call.result = value;
     for (const part of call.parts) if (part.event !== undefined) part.event.result = value;
     moveTo(call, Step.Success);
+  } else if (call.step === Step.Undo) {
+    moveTo(call, Step.ErrorHooks);
   }
   // A hook's return value means nothing; its position already moved on.
 }
@@ -436,6 +472,12 @@ function fail(call: Call, error: unknown): void {
       call.result = undefined;
       rollback(call);
       for (const part of call.parts) if (part.event !== undefined) part.event.error = error;
+      // A persisted call's store undoes the body's other effects before the onError hooks run.
+      moveTo(call, call.unit?.store.rolledBack !== undefined ? Step.Undo : Step.ErrorHooks);
+      return;
+    case Step.Undo:
+      // A store must not throw here; if it does, the unit keeps nothing.
+      call.unit!.discard = true;
       moveTo(call, Step.ErrorHooks);
       return;
     case Step.ErrorHooks:
@@ -444,7 +486,9 @@ function fail(call: Call, error: unknown): void {
       moveTo(call, Step.After);
       return;
     default:
-      // Like a `finally` block that throws: this error is the outcome; the state stays.
+      // Like a `finally` block that throws: this error is the outcome; the state stays in memory,
+      // but a persisted call keeps nothing (all or nothing).
+      if (call.unit !== undefined) call.unit.discard = true;
       call.failed = true;
       call.error = error;
       call.step = Step.Done;
@@ -461,7 +505,10 @@ function rollback(call: Call): void {
         writeState(call.flow, part.rec, part.state, back);
       } catch {
         // The original error matters more than a failed rollback write. The state stays where it
-        // is, and so do the journal entries that say how it got there.
+        // is, and so do the journal entries that say how it got there; a unit of work around the
+        // call learns that it cannot keep anything.
+        const fs = call.fs ?? flowState(call.flow);
+        if (fs !== undefined) fs.failedWrites++;
         continue;
       }
     }

@@ -67,6 +67,8 @@ export interface FlowState {
   journal: JournalEntry[];
   /** A delivery is scheduled for when the synchronous stack has unwound. */
   deliverySoon: boolean;
+  /** Rollback writes that failed (a setter threw): a unit of work that sees this grow keeps nothing. */
+  failedWrites: number;
 }
 
 const flagged = new WeakMap<object, FlowState>();
@@ -78,7 +80,7 @@ export function flowState(flow: object): FlowState | undefined {
 export function flag(flow: object): FlowState {
   let fs = flagged.get(flow);
   if (fs === undefined) {
-    fs = { depth: 0, active: 0, queue: [], waiters: [], journal: [], deliverySoon: false };
+    fs = { depth: 0, active: 0, queue: [], waiters: [], journal: [], deliverySoon: false, failedWrites: 0 };
     flagged.set(flow, fs);
     live.flagged++;
   }
