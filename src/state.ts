@@ -63,6 +63,9 @@ export type EnumObject = { readonly [key: string]: StateValue };
 /** The member values of an enum object; a numeric enum's reverse mapping (`E[0] === 'A'`) is left out. */
 export type EnumValues<E extends EnumObject> = { [K in keyof E]: K extends string ? E[K] : never }[keyof E];
 
+/** A UTF-16 surrogate that is not half of a pair (in `u` mode, pairs are one code point). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Values of an enum object or of a literal array. Numeric enums' reverse mappings are left out. */
 function valuesOf(values: object): StateValue[] {
   if (Array.isArray(values)) return [...values];
@@ -110,6 +113,9 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
     for (const v of list) {
       if (typeof v !== 'string' && typeof v !== 'number') throw new TypeError(`new State(): ${String(v)} is not a string or number value.`);
       if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`new State(): ${v} is not a finite number.`);
+      // A lone surrogate cannot be stored as text (databases and JSON replace it with U+FFFD), so
+      // it would come back as another value.
+      if (typeof v === 'string' && LONE_SURROGATE.test(v)) throw new TypeError(`new State(): ${JSON.stringify(v)} is not well-formed text (it holds a lone surrogate); state values must survive being stored.`);
     }
     this.#index = new Map(list.map((v, i) => [v, i]));
     if (this.#index.size !== list.length) {

@@ -1,6 +1,6 @@
 /**
  * What the store needs to know about the flow's entity: that it is managed by the flow's entity
- * manager, its identity, the property holding the state, and a snapshot to undo a failed call.
+ * manager, its identity, and the property holding the state.
  */
 
 import { ReferenceKind, wrap, type EntityManager, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
@@ -82,40 +82,6 @@ export function markLoaded(t: Target, field: string, value: unknown): void {
   if (data !== undefined) data[field] = value;
 }
 
-/** The entity's own properties and MikroORM's snapshot of the database row, before a call. */
-export interface Snapshot {
-  readonly values: Map<string, unknown>;
-  readonly absent: Set<string>;
-  readonly original: Record<string, unknown> | undefined;
-}
-
-function ownProps(meta: EntityMetadata<any>): EntityProperty[] {
-  return meta.props.filter((prop) => prop.kind !== ReferenceKind.ONE_TO_MANY && prop.kind !== ReferenceKind.MANY_TO_MANY);
-}
-
-export function snapshot(t: Target): Snapshot {
-  const values = new Map<string, unknown>();
-  const absent = new Set<string>();
-  for (const prop of ownProps(t.meta)) {
-    if (Object.hasOwn(t.entity, prop.name)) values.set(prop.name, t.entity[prop.name]);
-    else absent.add(prop.name);
-  }
-  const original = wrapped(t.entity).__originalEntityData;
-  return { values, absent, original: original === undefined ? undefined : { ...original } };
-}
-
-/**
- * Puts the entity back as it was in `snap`: its properties (all but `keep`, the state property
- * when the runtime decided its value) and MikroORM's snapshot of the row, so the next flush does
- * not see the undone changes as changes.
- */
-export function restore(t: Target, snap: Snapshot, keep?: string): void {
-  for (const [name, value] of snap.values) if (name !== keep && t.entity[name] !== value) t.entity[name] = value;
-  for (const name of snap.absent) if (name !== keep && Object.hasOwn(t.entity, name)) delete t.entity[name];
-  const w = wrapped(t.entity);
-  if (snap.original !== undefined) w.__originalEntityData = { ...snap.original };
-}
-
 /** The scalar properties that can hold a state. */
 function scalarProps(meta: EntityMetadata<any>): EntityProperty[] {
   return meta.props.filter((prop) => prop.kind === ReferenceKind.SCALAR && prop.primary !== true && prop.persist !== false && prop.formula === undefined);
@@ -127,10 +93,10 @@ function scalarProps(meta: EntityMetadata<any>): EntityProperty[] {
  * that went from NULL to that target when the source is the State's default (a NULL column).
  * `undefined` when not exactly one did.
  */
-export function fieldAfter(t: Target, snap: Snapshot, source: StateValue, target: StateValue, fallback: StateValue | undefined): string | undefined {
+export function fieldAfter(t: Target, before: ReadonlyMap<string, unknown>, source: StateValue, target: StateValue, fallback: StateValue | undefined): string | undefined {
   const changed = scalarProps(t.meta).filter((prop) => t.entity[prop.name] === target);
-  const exact = changed.filter((prop) => snap.values.get(prop.name) === source);
+  const exact = changed.filter((prop) => before.get(prop.name) === source);
   if (exact.length !== 0 || source !== fallback) return exact.length === 1 ? exact[0]!.name : undefined;
-  const fromNull = changed.filter((prop) => (snap.values.get(prop.name) ?? null) === null);
+  const fromNull = changed.filter((prop) => (before.get(prop.name) ?? null) === null);
   return fromNull.length === 1 ? fromNull[0]!.name : undefined;
 }

@@ -26,9 +26,17 @@ export class ConcurrentTransition extends Error {
     /** The value the database holds now. */
     readonly actual: unknown,
     options?: { cause?: unknown },
+    /**
+     * Set when the state matched but the entity's version property did not: the row was changed
+     * (and maybe changed back, A → B → A) since this entity manager last read or wrote it.
+     */
+    readonly version?: { readonly property: string; readonly expected: unknown; readonly actual: unknown },
   ) {
+    const what = version === undefined
+      ? `expected ${field} ${show(expected)} but the database has ${show(actual)}`
+      : `expected ${version.property} ${show(version.expected)} but the database has ${show(version.actual)} (${field} is ${show(actual)} in both)`;
     super(
-      `${entity} ${show(id)}: ${transition}() expected ${field} ${show(expected)} but the database has ${show(actual)}: ` +
+      `${entity} ${show(id)}: ${transition}() ${what}: ` +
         `another entity manager or process changed it first. Nothing was written and the in-memory state is back to ${show(expected)}; ` +
         `reload the entity (em.refresh) and try again.`,
       options,
@@ -42,9 +50,13 @@ export class ConcurrentTransition extends Error {
  *   entity manager, detached by `em.clear()`, or deleted and flushed);
  * - `'removed'`: the entity is scheduled for removal (`em.remove`) in that entity manager;
  * - `'missing'`: its row no longer exists in the database (deleted by someone else);
- * - `'database'`: the database refused or failed (a constraint, a lost connection...): see `cause`.
+ * - `'database'`: the database refused or failed (a constraint, a lost connection, a lock that could
+ *   not be had in time...): see `cause`. Nothing was written.
+ * - `'unknown-outcome'`: the connection was lost after COMMIT was sent: the transition may have
+ *   been committed. The entity is back to what it was in memory and is re-read from the database
+ *   by its next transition.
  */
-export type NotPersistedReason = 'unmanaged' | 'removed' | 'missing' | 'database';
+export type NotPersistedReason = 'unmanaged' | 'removed' | 'missing' | 'database' | 'unknown-outcome';
 
 /**
  * A persisted transition could not be written. Nothing was written (the database transaction was

@@ -1,22 +1,19 @@
 /**
  * Bookkeeping around units of work: which unit a call runs inside (so a persisted transition
- * called from a body joins it), one unit at a time per entity manager, and the entities a unit's
- * flushes insert.
+ * called from a body joins it), one unit at a time per entity manager, and when a commit has been
+ * sent to the database (after which a lost connection leaves the outcome unknown).
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
-import { ChangeSetType, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager, Transaction } from '@mikro-orm/core';
 import { SqlitePlatform } from '@mikro-orm/sql';
 
-/** An open unit of work of this module, seen from the calls made inside its body. */
+/** An open unit of work of this module, seen from the calls made inside it. */
 export interface Frame {
   readonly em: EntityManager;
-  open: boolean;
-  /** Undo the in-memory effects of nested units that committed into this one, should it fail. */
-  readonly undo: Array<() => void>;
-  /** Entities inserted by flushes inside this unit: not in the database if it fails. */
-  readonly created: object[];
+  /** Makes sure the unit's transaction is open (it is closed between a failed body and its onError hooks). */
+  ensureOpen(): Promise<void>;
 }
 
 export const frames = new AsyncLocalStorage<Frame>();
@@ -37,25 +34,33 @@ export function exclusive<T>(em: EntityManager, fn: () => Promise<T>): Promise<T
 
 function noop(): void {}
 
+/** Transactions whose COMMIT is being sent, and whether it was. */
+const committing = new WeakMap<Transaction, { sent: boolean }>();
+
 /** Event managers we listen to. */
 const watched = new WeakSet<object>();
 
 /**
- * Notes the entities a flush inside a unit inserts, so that a unit that fails can forget them
- * (its transaction is rolled back, they are not in the database). One subscriber per event manager,
- * idle outside units.
+ * Listens, once per event manager, for the moment MikroORM sends COMMIT (after its final flush):
+ * an error before it means nothing was committed; after it, the outcome may be unknown.
  */
-export function watchFlushes(em: EntityManager): void {
+export function watchCommits(em: EntityManager): void {
   const events = em.getEventManager();
   if (watched.has(events)) return;
   watched.add(events);
   events.registerSubscriber({
-    afterFlush({ uow }) {
-      const frame = frames.getStore();
-      if (frame?.open !== true) return;
-      for (const cs of uow.getChangeSets()) if (cs.type === ChangeSetType.CREATE) frame.created.push(cs.entity);
+    beforeTransactionCommit({ transaction }) {
+      const watch = transaction === undefined ? undefined : committing.get(transaction as Transaction);
+      if (watch !== undefined) watch.sent = true;
     },
   });
+}
+
+/** Starts watching `trx` for its COMMIT being sent; returns the flag to read afterwards. */
+export function watchCommit(trx: Transaction): { sent: boolean } {
+  const watch = { sent: false };
+  committing.set(trx, watch);
+  return watch;
 }
 
 /** Whether two entity managers write to the same SQLite database (one connection, or one file). */
@@ -66,4 +71,3 @@ export function sameSqliteDatabase(a: EntityManager, b: EntityManager): boolean 
   const fb = b.config.get('dbName');
   return typeof fa === 'string' && typeof fb === 'string' && fa !== ':memory:' && resolve(fa) === resolve(fb);
 }
-

@@ -59,13 +59,62 @@ class Turns {
 /** Per database file in this process: whose transaction's turn it is. */
 const turnsByFile = new Map<string, Turns>();
 
-/** The part of Kysely's driver interface the turns wrap. */
-interface TransactionDriver {
-  beginTransaction(connection: object, settings: unknown): Promise<void>;
-  commitTransaction(connection: object): Promise<void>;
-  rollbackTransaction(connection: object): Promise<void>;
+/** The part of Kysely's driver and connection interfaces we wrap. */
+interface Connection {
+  executeQuery(query: { sql: string; parameters: readonly unknown[] }): Promise<unknown>;
+  streamQuery(query: unknown, chunkSize?: number): AsyncIterableIterator<unknown>;
+}
+interface Driver {
+  init(): Promise<void>;
+  acquireConnection(): Promise<Connection>;
+  beginTransaction(connection: Connection, settings: unknown): Promise<void>;
+  commitTransaction(connection: Connection): Promise<void>;
+  rollbackTransaction(connection: Connection): Promise<void>;
+  savepoint?(connection: Connection, name: string, compile: unknown): Promise<void>;
+  rollbackToSavepoint?(connection: Connection, name: string, compile: unknown): Promise<void>;
+  releaseSavepoint?(connection: Connection, name: string, compile: unknown): Promise<void>;
+  releaseConnection(connection: Connection): Promise<void>;
   destroy(): Promise<void>;
 }
+
+/**
+ * One use of the single SQLite connection: what Kysely holds between acquiring and releasing it.
+ * Each use gets its own lease object, so a release that comes late (or twice) cannot free a
+ * later holder's turn.
+ */
+class Lease implements Connection {
+  released = false;
+  /** Holding this process's turn on the file (a transaction is open). */
+  inTurn = false;
+  constructor(readonly connection: Connection) {}
+  executeQuery(query: { sql: string; parameters: readonly unknown[] }): Promise<unknown> {
+    return this.connection.executeQuery(query);
+  }
+  streamQuery(query: unknown, chunkSize?: number): AsyncIterableIterator<unknown> {
+    return this.connection.streamQuery(query, chunkSize);
+  }
+}
+
+/** A FIFO lock over the connection that hands out leases (Kysely's own mutex cannot be released on failure paths). */
+class ConnectionLock {
+  #holder: Lease | undefined;
+  readonly #waiting: Array<() => void> = [];
+  async acquire(connection: Connection): Promise<Lease> {
+    if (this.#holder !== undefined) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    const lease = new Lease(connection);
+    this.#holder = lease;
+    return lease;
+  }
+  release(lease: Lease): void {
+    if (lease.released) return;
+    lease.released = true;
+    if (this.#holder !== lease) return;
+    this.#holder = undefined;
+    this.#waiting.shift()?.();
+  }
+}
+
+const NO_TRANSACTION = /no transaction is active/i;
 
 /** What Kysely's SQLite driver expects of a prepared statement (the better-sqlite3 shape). */
 interface PreparedStatement {
@@ -138,51 +187,94 @@ export class WalSqliteDialect extends SqliteDialect {
     }
   }
 
-  /** Kysely's SQLite driver, with its transactions taking turns with the other connections of this process to the file. */
+  /**
+   * Kysely runs SQLite on one connection behind a mutex that only a successful COMMIT or ROLLBACK
+   * releases: one "database is locked" at BEGIN, or a failed COMMIT, and every later query of the
+   * ORM waits forever. This adapter tells Kysely the connection may be shared, and the driver below
+   * does the locking itself, releasing on every path.
+   */
+  override createAdapter(): ReturnType<NodeSqliteDialect['createAdapter']> {
+    const adapter = super.createAdapter();
+    return Object.create(adapter, { supportsMultipleConnections: { get: () => true } }) as typeof adapter;
+  }
+
+  /**
+   * Kysely's SQLite driver with our lock over its connection, and transactions taking turns with
+   * the other connections of this process to the file. A transaction whose BEGIN, COMMIT or
+   * ROLLBACK fails ends here: it is rolled back if still open and its lease released (Kysely will
+   * not release it).
+   */
   override createDriver(): ReturnType<NodeSqliteDialect['createDriver']> {
-    const driver = super.createDriver();
+    const inner = super.createDriver() as unknown as Driver;
+    const lock = new ConnectionLock();
     const turns = this.#turns;
     const file = this.#file;
     const timeout = this.#timeout;
-    if (turns === undefined) return driver;
-    const d = driver as unknown as TransactionDriver;
-    const { beginTransaction, commitTransaction, rollbackTransaction, destroy } = d;
-    let holding = false;
-    const release = () => {
-      if (holding) {
-        holding = false;
-        turns.release();
+    const leaveTurn = (lease: Lease) => {
+      if (lease.inTurn) {
+        lease.inTurn = false;
+        turns?.release();
       }
     };
-    d.beginTransaction = async (connection, settings) => {
-      await turns.acquire(timeout, file);
-      holding = true;
+    /** Ends a lease after a failed transaction statement: roll back if still open, give up the turn and the lock. */
+    const end = async (lease: Lease) => {
       try {
-        await beginTransaction.call(driver, connection, settings);
-      } catch (error) {
-        release();
-        throw error;
+        await lease.connection.executeQuery({ sql: 'rollback', parameters: [] });
+      } catch {
+        // No transaction was open (BEGIN failed, or COMMIT/ROLLBACK ended it): nothing to undo.
       }
+      leaveTurn(lease);
+      lock.release(lease);
     };
-    d.commitTransaction = async (connection) => {
-      try {
-        await commitTransaction.call(driver, connection);
-      } finally {
-        release();
-      }
+    const driver: Driver = {
+      init: () => inner.init(),
+      acquireConnection: async () => lock.acquire(await inner.acquireConnection()),
+      releaseConnection: async (lease) => {
+        leaveTurn(lease as Lease);
+        lock.release(lease as Lease);
+      },
+      beginTransaction: async (lease, settings) => {
+        const l = lease as Lease;
+        try {
+          if (turns !== undefined) {
+            await turns.acquire(timeout, file);
+            l.inTurn = true;
+          }
+          await inner.beginTransaction(l.connection, settings);
+        } catch (error) {
+          await end(l);
+          throw error;
+        }
+      },
+      commitTransaction: async (lease) => {
+        const l = lease as Lease;
+        try {
+          await inner.commitTransaction(l.connection);
+        } catch (error) {
+          await end(l);
+          throw error;
+        }
+        leaveTurn(l);
+      },
+      rollbackTransaction: async (lease) => {
+        const l = lease as Lease;
+        if (l.released) return; // ended already, after a failed COMMIT
+        try {
+          await inner.rollbackTransaction(l.connection);
+        } catch (error) {
+          if (!NO_TRANSACTION.test(error instanceof Error ? error.message : '')) {
+            await end(l);
+            throw error;
+          }
+        }
+        leaveTurn(l);
+      },
+      savepoint: (lease, name, compile) => inner.savepoint!((lease as Lease).connection, name, compile),
+      rollbackToSavepoint: (lease, name, compile) => inner.rollbackToSavepoint!((lease as Lease).connection, name, compile),
+      releaseSavepoint: (lease, name, compile) => inner.releaseSavepoint!((lease as Lease).connection, name, compile),
+      destroy: () => inner.destroy(),
     };
-    d.rollbackTransaction = async (connection) => {
-      try {
-        await rollbackTransaction.call(driver, connection);
-      } finally {
-        release();
-      }
-    };
-    d.destroy = async () => {
-      release();
-      await destroy.call(driver);
-    };
-    return driver;
+    return driver as unknown as ReturnType<NodeSqliteDialect['createDriver']>;
   }
 }
 

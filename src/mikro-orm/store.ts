@@ -1,20 +1,25 @@
 /**
  * The MikroORM implementation of the `TransitionStore` seam: one database transaction per
- * outermost call, a compare-and-set of the state column, one history row per kept change.
+ * outermost call, all or nothing, safe under concurrency and faults.
  *
- * The order inside the transaction is chosen for concurrency:
- * 1. `UPDATE t SET state = :expected WHERE id = :id AND state = :expected` first. It checks that
- *    the row still holds the state this entity manager last read or wrote and, as a write, takes
- *    the row lock (PostgreSQL) or the write lock (SQLite) before the body runs: a concurrent
- *    transition on the same row waits here, then finds 0 rows and fails with `ConcurrentTransition`
- *    without running its body. Locking the state row first also gives every transition the same
- *    lock order, which keeps bodies that touch other rows from deadlocking on it.
- * 2. The call itself (checks, state change, body, hooks, chained calls). The body's queries and
- *    flushes use the flow's entity manager, which is bound to this transaction.
- * 3. The history rows (native inserts: they never enter the identity map), then `em.commit()`,
- *    which flushes the body's changes and the new state and commits.
- * Any failure rolls the transaction back and puts the entity (and the in-memory state) back as
- * they were; a transition with `onError` then commits just its error state and history row.
+ * A unit of work, in order:
+ * 1. Copy what the call may change in memory (memory.ts): every managed entity of the entity
+ *    manager, so that a failure can put all of it back.
+ * 2. `BEGIN`, then lock the flow's row and read its state (and version) in one statement
+ *    (row-lock.ts), waiting at most `lockTimeout`. The row must hold the state (and version) this
+ *    entity manager last read or wrote, else `ConcurrentTransition` before anything runs: a
+ *    concurrent transition on the same row waits for the lock, then finds the state moved. Locking
+ *    the state row first also gives every transition the same lock order.
+ * 3. The call itself (checks, state change, body, hooks, chained calls). The body's queries and
+ *    flushes run in this transaction. If the call fails, the runtime rolls its state back and
+ *    tells us (`rolledBack`) before its `onError` hooks run: we roll the transaction back and put
+ *    memory back, keeping only the state the runtime decided; what happens from there (the
+ *    `onError` move, transitions the hooks call) stands and is written in a new transaction.
+ * 4. History rows (native inserts), `em.flush()` and `COMMIT`. A failure before COMMIT was sent
+ *    writes nothing; a lost connection after it leaves the outcome unknown
+ *    (`TransitionNotPersisted`, `reason: 'unknown-outcome'`), and the entity is re-read by its
+ *    next call.
+ * Any failure that keeps nothing rolls back and puts every entity back as it was before the call.
  */
 
 import type { EntityManager, EntityName, Transaction } from '@mikro-orm/core';
@@ -22,10 +27,12 @@ import type { State } from '../state.ts';
 import type { StateChange, TransitionStore, UnitOfWork } from '../persistence.ts';
 import { show } from '../core/errors.ts';
 import { ConcurrentTransition, TransitionNotPersisted } from './errors.ts';
-import { fieldAfter, loaded, markLoaded, restore, snapshot, target, toDatabase, type Snapshot, type Target } from './entity.ts';
+import { fieldAfter, loaded, target, type Target } from './entity.ts';
 import { TransitionLog, type TransitionRecord } from './transition-log.ts';
-import { exclusive, frames, sameSqliteDatabase, watchFlushes, type Frame } from './frames.ts';
-import { compareAndSet, readState } from './compare-and-set.ts';
+import { exclusive, frames, sameSqliteDatabase, watchCommit, watchCommits, type Frame } from './frames.ts';
+import { lockRow, sameStored } from './row-lock.ts';
+import { originalBefore, restoreMemory, snapshotMemory, valuesBefore, type MemorySnapshot } from './memory.ts';
+import { commitCertainlyFailed, guardConnections } from './connections.ts';
 
 /** Where history rows go when they do not go to `TransitionLog`. */
 export interface LogOptions<F, L extends object = any> {
@@ -47,18 +54,22 @@ export interface PersistOptions<F> {
    * writes: the one scalar property that went from the change's source to its target (from NULL
    * when the source is the State's default), remembered per flow class and entity class. Until
    * then a call checks the state column after its body rather than before (the same
-   * compare-and-set, taken later). When no single property changed that way, the call rejects
-   * with a `TypeError` asking for `field`.
+   * check, taken later). When no single property changed that way, the call rejects with a
+   * `TypeError` asking for `field`.
    */
   readonly field?: string;
   /** `false`: no history. An entity (or `{ entity, row }`): history rows go there instead of `TransitionLog`. */
   readonly log?: false | EntityName<any> | LogOptions<F>;
+  /**
+   * How long a call waits for the row lock another transaction holds, in ms (default 5000), before
+   * failing with `TransitionNotPersisted` (`reason: 'database'`). On SQLite the dialect's busy
+   * timeout applies instead (`sqliteOptions(file, { timeout })`).
+   */
+  readonly lockTimeout?: number;
 }
 
 /** Errors to pass on unchanged from the write phase: ours, and those of user callbacks (`log.row`). */
 const passOn = new WeakSet<object>();
-
-function noop(): void {}
 
 function mark<E>(error: E): E {
   if (typeof error === 'object' && error !== null) passOn.add(error);
@@ -78,21 +89,33 @@ function text(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
 
-/** The persistence and undo state of one unit, shared by its phases. */
+/**
+ * Entities whose last commit had an unknown outcome: their next call re-reads them (under the
+ * row lock) instead of trusting memory.
+ */
+const stale = new WeakSet<object>();
+
+/** One unit of work in progress. */
 interface Run {
   readonly em: EntityManager;
   readonly unit: UnitOfWork;
   readonly t: Target;
-  readonly snap: Snapshot;
-  /** The transaction the flow's entity manager was in before (a user's own): ours nests in it as a savepoint. */
+  /** Memory as it was when the unit began. */
+  readonly memory: MemorySnapshot;
+  /** The transaction the entity manager was in before (a user's own, or an enclosing unit's): ours is a savepoint in it. */
   readonly outer: Transaction | undefined;
-  readonly persisting: ReadonlySet<object>;
-  readonly removing: ReadonlySet<object>;
-  readonly frame: Frame;
   readonly actor: string | null;
+  /** Our transaction (or savepoint), while open. */
+  trx: Transaction | undefined;
   field: string | undefined;
-  /** The state value the row must hold (what this entity manager last read or wrote). */
+  /** The version property, when the entity has one. */
+  readonly version: string | undefined;
+  /** What the row must hold: what this entity manager last read or wrote. */
   expected: unknown;
+  expectedVersion: unknown;
+  /** Why the unit could not go on after a rollback (reopening failed): nothing can be kept. */
+  broken: unknown;
+  readonly frame: Frame;
 }
 
 export class MikroOrmTransitionStore<F extends object> implements TransitionStore {
@@ -100,18 +123,26 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
   readonly #flowName: string;
   readonly #options: PersistOptions<F>;
   readonly #log: LogOptions<F> | undefined;
+  readonly #lockTimeout: number;
   /** The state property per entity class, once known. */
   readonly #fields = new Map<unknown, string>();
+  /** The runs in progress, for `rolledBack`. */
+  readonly #runs = new WeakMap<UnitOfWork, Run>();
 
   constructor(state: State<any>, flowClass: abstract new (...args: any[]) => F, options: PersistOptions<F>) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`persistTransitions(${state}, ${flowClass.name}, options): options { em, entity } are required.`);
-    if (typeof options.em !== 'function') throw new TypeError(`persistTransitions(${state}, ${flowClass.name}, ...): options.em must be a function (flow) => EntityManager.`);
-    if (typeof options.entity !== 'function') throw new TypeError(`persistTransitions(${state}, ${flowClass.name}, ...): options.entity must be a function (flow) => the managed entity.`);
-    if (options.actor !== undefined && typeof options.actor !== 'function') throw new TypeError(`persistTransitions(${state}, ${flowClass.name}, ...): options.actor must be a function (flow) => who.`);
-    if (options.field !== undefined && (typeof options.field !== 'string' || options.field === '')) throw new TypeError(`persistTransitions(${state}, ${flowClass.name}, ...): options.field must be a property name.`);
+    const where = `persistTransitions(${state}, ${flowClass.name}, ...)`;
+    if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options { em, entity } are required.`);
+    if (typeof options.em !== 'function') throw new TypeError(`${where}: options.em must be a function (flow) => EntityManager.`);
+    if (typeof options.entity !== 'function') throw new TypeError(`${where}: options.entity must be a function (flow) => the managed entity.`);
+    if (options.actor !== undefined && typeof options.actor !== 'function') throw new TypeError(`${where}: options.actor must be a function (flow) => who.`);
+    if (options.field !== undefined && (typeof options.field !== 'string' || options.field === '')) throw new TypeError(`${where}: options.field must be a property name.`);
+    if (options.lockTimeout !== undefined && !(typeof options.lockTimeout === 'number' && options.lockTimeout > 0 && Number.isFinite(options.lockTimeout))) {
+      throw new TypeError(`${where}: options.lockTimeout must be a positive number of milliseconds, got ${String(options.lockTimeout)}.`);
+    }
     this.#state = state;
     this.#flowName = flowClass.name;
     this.#options = options;
+    this.#lockTimeout = options.lockTimeout ?? 5000;
     const log = options.log;
     this.#log = log === false ? undefined : log === undefined ? { entity: TransitionLog } : isLogOptions<F>(log) ? log : { entity: log };
   }
@@ -126,129 +157,235 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     if (em.global && !em.config.get('allowGlobalContext')) {
       throw new TypeError(`${this.#flowName}.${unit.transition}(): options.em returned MikroORM's global EntityManager; give each flow a fork (orm.em.fork()) or use RequestContext.`);
     }
+    const guarding = guardConnections(em);
+    if (guarding !== undefined) await guarding;
     const parent = frames.getStore();
-    if (parent?.open === true) {
-      // Called from inside another persisted transition's body.
-      if (parent.em === em) return this.#unit(em, unit, call, parent);
+    if (parent !== undefined) {
+      // Called from inside another persisted transition (its body or hooks).
+      if (parent.em === em) {
+        await parent.ensureOpen();
+        return this.#unit(em, unit, call);
+      }
       if (sameSqliteDatabase(em, parent.em)) {
         throw new TransitionNotPersisted(this.#flowName, undefined, unit.transition, 'database',
           `${this.#flowName}.${unit.transition}() was called inside another persisted transition, on another entity manager of the same SQLite database: ` +
             `SQLite lets one transaction write at a time and the outer one holds it, so this would wait forever. Use the outer flow's entity manager for the inner flow.`);
       }
     }
-    return exclusive(em, () => this.#unit(em, unit, call, undefined));
+    return exclusive(em, () => this.#unit(em, unit, call));
   }
 
-  async #unit(em: EntityManager, unit: UnitOfWork, call: () => Promise<unknown>, parent: Frame | undefined): Promise<unknown> {
+  /** The call failed and its state is rolled back in memory: undo the rest before its onError hooks run. */
+  async rolledBack(unit: UnitOfWork): Promise<void> {
+    const run = this.#runs.get(unit);
+    if (run === undefined) return;
+    try {
+      const lost = await this.#rollback(run);
+      if (lost !== undefined) {
+        // The transaction could not even be rolled back: its connection is gone (which is most
+        // likely why the call failed). Nothing of the call can be written.
+        run.broken = new ConnectionLost(lost);
+        return;
+      }
+      const changes = this.#changes(unit);
+      if (changes.length !== 0 && run.field === undefined) run.field = this.#fieldAfter(run, changes);
+      // Everything goes back but the state the runtime decided (the source, or the onError value).
+      restoreMemory(run.memory, run.field === undefined ? undefined : { entity: run.t.entity, fields: [run.field] });
+      // The onError move needs a transaction to be written in; transitions the hooks call open one on demand.
+      if (changes.length !== 0) await this.#open(run);
+    } catch (error) {
+      run.broken = error;
+    }
+  }
+
+  async #unit(em: EntityManager, unit: UnitOfWork, call: () => Promise<unknown>): Promise<unknown> {
     const flow = unit.flow as F;
     const t = target(em, this.#options.entity(flow), this.#flowName, unit.transition);
-    const uow = em.getUnitOfWork();
-    watchFlushes(em);
-    const actor = this.#options.actor === undefined ? null : text(this.#options.actor(flow));
+    watchCommits(em);
     const field = this.#knownField(t);
+    const version = t.meta.versionProperty as string | undefined;
     const run: Run = {
       em,
       unit,
       t,
-      snap: snapshot(t),
+      memory: snapshotMemory(em),
       outer: em.getTransactionContext(),
-      persisting: new Set(uow.getPersistStack()),
-      removing: new Set(uow.getRemoveStack()),
-      frame: { em, open: true, undo: [], created: [] },
-      actor,
+      actor: this.#options.actor === undefined ? null : text(this.#options.actor(flow)),
+      trx: undefined,
       field,
+      version,
       expected: field === undefined ? undefined : loaded(t, field),
+      expectedVersion: version === undefined ? undefined : versionOf(t, version),
+      broken: undefined,
+      frame: { em, ensureOpen: () => this.#open(run) },
     };
+    this.#runs.set(unit, run);
 
+    // 1-2. Begin, lock the row, compare.
+    try {
+      await this.#open(run);
+    } catch (error) {
+      await this.#rollback(run);
+      throw error;
+    }
+
+    // 3. The call.
+    let result: unknown;
+    let failed = false;
+    let error: unknown;
+    try {
+      result = await frames.run(run.frame, call);
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+    this.#runs.delete(unit);
+
+    // 4. What stands: everything (success), what came after the rollback (failure), or nothing.
+    const changes = this.#changes(unit);
+    if (failed && run.broken !== undefined) {
+      await this.#abandon(run);
+      throw this.#lostError(run, run.broken, error);
+    }
+    if (failed && (unit.undoAll || changes.length === 0)) {
+      await this.#abandon(run);
+      throw error;
+    }
+    try {
+      await this.#write(run, changes);
+    } catch (writing) {
+      await this.#abandon(run);
+      throw writing;
+    }
+    if (failed) throw error;
+    return result;
+  }
+
+  /** Begins our transaction (a savepoint inside an outer one) and locks and checks the row, if not open already. */
+  async #open(run: Run): Promise<void> {
+    if (run.trx !== undefined) return;
+    const em = run.em;
     try {
       await em.begin(run.outer === undefined ? {} : { ctx: run.outer });
     } catch (error) {
       this.#release(run);
       throw this.#databaseError(run, error, 'could not start a transaction');
     }
-
-    // 1. Compare-and-lock, before anything changes.
-    if (run.field !== undefined) {
-      try {
-        await this.#compareAndLock(run, run.field, run.expected);
-      } catch (error) {
-        await this.#rollback(run);
-        throw error;
-      }
-    }
-
-    // 2. The call.
-    let result: unknown;
-    try {
-      result = await frames.run(run.frame, call);
-    } catch (error) {
-      run.frame.open = false;
-      await this.#rollback(run);
-      return this.#failed(run, flow, error);
-    }
-    run.frame.open = false;
-
-    // 3. Write and commit.
-    try {
-      const changes = this.#changes(unit);
-      if (run.field === undefined) {
-        run.field = this.#fieldAfter(run, changes);
-        run.expected = run.snap.original?.[run.field] ?? null;
-        await this.#compareAndLock(run, run.field, run.expected);
-      }
-      if (changes.length !== 0) await this.#appendLog(run, run.field, changes, flow);
-      await em.commit();
-      if (run.outer !== undefined) em.setTransactionContext(run.outer);
-    } catch (error) {
-      await this.#rollback(run);
-      unit.restore();
-      this.#undo(run);
-      throw ownError(error) ? error : this.#databaseError(run, error, 'could not write the changes');
-    }
-    if (parent !== undefined) {
-      parent.undo.push(() => restore(t, run.snap));
-      parent.created.push(...run.frame.created);
-    }
-    return result;
+    run.trx = em.getTransactionContext();
+    if (run.field !== undefined) await this.#lockAndCheck(run, run.field);
   }
 
-  /** The call failed: nothing is written, except the error state of a transition with `onError`. */
-  async #failed(run: Run, flow: F, error: unknown): Promise<never> {
-    const changes = this.#changes(run.unit);
-    if (changes.length === 0) {
-      this.#undo(run);
-      throw error;
-    }
-    // `onError`: the runtime left the state at the error value; keep it, undo the rest of the body.
-    let field: string;
+  /**
+   * Locks the row and checks it holds what this entity manager expects; adopts the row's values
+   * when the entity was loaded without its state column, or is stale after an unknown outcome.
+   */
+  async #lockAndCheck(run: Run, field: string): Promise<void> {
+    const { em, t } = run;
+    let row;
     try {
-      field = run.field ?? this.#fieldAfter(run, changes);
-    } catch (inference) {
-      run.unit.restore();
-      this.#undo(run);
-      throw inference;
+      row = await lockRow(em, t, field, run.version, run.trx, this.#lockTimeout);
+    } catch (error) {
+      throw this.#databaseError(run, error, `could not lock its row within ${this.#lockTimeout} ms`);
     }
-    this.#undo(run, field);
-    const expected = run.snap.original?.[field] ?? null;
-    const final = changes[changes.length - 1]!.target;
-    const connection = run.em.getConnection('write');
-    let trx: Transaction | undefined;
+    if (!row.found) {
+      throw new TransitionNotPersisted(t.name, t.id, run.unit.transition, 'missing',
+        `${t.name} ${show(t.id)}: ${run.unit.transition}() found no row: it was deleted by another entity manager or process. Nothing was written.`);
+    }
+    if (stale.has(t.entity)) {
+      // The last commit's outcome is unknown: believe the database, not memory.
+      try {
+        await em.refresh(t.entity as never);
+      } catch (error) {
+        throw this.#databaseError(run, error, 'could not re-read the entity after an unknown outcome');
+      }
+      stale.delete(t.entity);
+      run.expected = loaded(t, field);
+      run.expectedVersion = run.version === undefined ? undefined : versionOf(t, run.version);
+      return;
+    }
+    const original = (t.entity as { __helper?: { __originalEntityData?: Record<string, unknown> } }).__helper?.__originalEntityData;
+    if (original !== undefined && !Object.hasOwn(original, field)) {
+      // Loaded without its state column (`fields: [...]`): take the row's value, under the lock.
+      adopt(em, t, original, field, row.state);
+      if (run.version !== undefined && !Object.hasOwn(original, run.version)) adopt(em, t, original, run.version, row.version);
+      run.expected = row.state;
+      run.expectedVersion = row.version;
+      return;
+    }
+    if (!sameStored(row.state, run.expected)) {
+      throw new ConcurrentTransition(t.name, t.id, field, run.unit.transition, run.expected, row.state);
+    }
+    if (run.version !== undefined && !sameStored(row.version, run.expectedVersion)) {
+      throw new ConcurrentTransition(t.name, t.id, field, run.unit.transition, run.expected, row.state, undefined, { property: run.version, expected: run.expectedVersion, actual: row.version });
+    }
+  }
+
+  /** History rows, flush, commit. Throws typed errors; the caller abandons the unit on any. */
+  async #write(run: Run, changes: readonly StateChange[]): Promise<void> {
+    const em = run.em;
+    await this.#open(run);
+    let field = run.field;
+    if (field === undefined && changes.length !== 0) {
+      // First call of this class without `field`: find the property, then check it as usual.
+      field = run.field = this.#fieldAfter(run, changes);
+      run.expected = originalBefore(run.memory, run.t.entity)?.[field] ?? null;
+      await this.#lockAndCheck(run, field);
+    }
     try {
-      trx = await connection.begin(run.outer === undefined ? {} : { ctx: run.outer });
-      const stored = toDatabase(run.em, run.t, field, final);
-      const rows = await compareAndSet(run.em, run.t, field, expected, stored, trx);
-      if (rows !== 1) await this.#conflict(run, field, expected, trx, error);
-      await this.#appendLog(run, field, changes, flow, trx);
-      await connection.commit(trx);
-      trx = undefined;
-      markLoaded(run.t, field, stored);
-    } catch (persisting) {
-      if (trx !== undefined) await connection.rollback(trx).catch(noop);
-      run.unit.restore();
-      restore(run.t, run.snap);
-      throw ownError(persisting) ? persisting : this.#databaseError(run, persisting, `could not write the error state ${show(final)}`);
+      if (changes.length !== 0) await this.#appendLog(run, field!, changes);
+    } catch (error) {
+      throw ownError(error) ? error : this.#databaseError(run, error, 'could not write its history');
     }
-    throw error;
+    const trx = run.trx!;
+    const sent = watchCommit(trx);
+    try {
+      await em.commit();
+    } catch (error) {
+      if (!sent.sent || run.outer !== undefined || commitCertainlyFailed(em, error)) {
+        throw this.#databaseError(run, error, sent.sent ? 'the database refused the commit' : 'could not write the changes');
+      }
+      stale.add(run.t.entity);
+      throw new TransitionNotPersisted(run.t.name, run.t.id, run.unit.transition, 'unknown-outcome',
+        `${run.t.name} ${show(run.t.id)}: ${run.unit.transition}() may have been committed: the connection was lost after COMMIT was sent (${messageOf(error)}). ` +
+          `The entity is back to what it was before the call in memory and will be re-read from the database by its next transition; check the database (or its history) before retrying.`,
+        { cause: error });
+    }
+    run.trx = undefined;
+    if (run.outer !== undefined) em.setTransactionContext(run.outer);
+  }
+
+  /** The unit keeps nothing: roll back, put every entity and state back as before the call. */
+  async #abandon(run: Run): Promise<void> {
+    await this.#rollback(run);
+    run.unit.restore();
+    restoreMemory(run.memory);
+  }
+
+  /**
+   * Rolls our transaction (or savepoint) back and gives the entity manager its previous
+   * transaction back. Never throws: returns the rollback's error, if it failed (the connection is
+   * gone; nothing was committed either way, and the pool discards a dead connection:
+   * connections.ts, sqlite.ts).
+   */
+  async #rollback(run: Run): Promise<unknown> {
+    const { em, trx } = run;
+    run.trx = undefined;
+    let failure: unknown;
+    if (trx !== undefined) {
+      try {
+        if (em.getTransactionContext() !== trx) em.setTransactionContext(trx);
+        await em.rollback();
+      } catch (error) {
+        failure = error ?? new Error('rollback failed');
+      }
+    }
+    this.#release(run);
+    return failure;
+  }
+
+  #release(run: Run): void {
+    if (run.outer === undefined) run.em.resetTransactionContext();
+    else run.em.setTransactionContext(run.outer);
   }
 
   /** The changes of this store's State, in order. */
@@ -275,7 +412,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
   #fieldAfter(run: Run, changes: readonly StateChange[]): string {
     const first = changes[0];
     const last = changes[changes.length - 1];
-    const found = first === undefined || last === undefined ? undefined : fieldAfter(run.t, run.snap, first.source, last.target, this.#state.default);
+    const found = first === undefined || last === undefined ? undefined : fieldAfter(run.t, valuesBefore(run.memory, run.t.entity), first.source, last.target, this.#state.default);
     if (found === undefined) {
       throw mark(new TypeError(
         `${this.#flowName}.${run.unit.transition}(): cannot tell which property of ${run.t.name} holds ${this.#state}: ` +
@@ -287,36 +424,10 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     return found;
   }
 
-  /** `UPDATE ... SET field = expected WHERE id = ? AND field = expected`: checks and locks the row. */
-  async #compareAndLock(run: Run, field: string, expected: unknown): Promise<void> {
-    let rows: number;
-    try {
-      rows = await compareAndSet(run.em, run.t, field, expected, expected, run.em.getTransactionContext());
-    } catch (error) {
-      throw this.#databaseError(run, error, 'could not check the state in the database');
-    }
-    if (rows !== 1) await this.#conflict(run, field, expected, undefined, undefined);
-  }
-
-  /** The compare-and-set found no row: throws `ConcurrentTransition`, or `'missing'` when the row is gone. */
-  async #conflict(run: Run, field: string, expected: unknown, ctx: Transaction | undefined, cause: unknown): Promise<never> {
-    let row: Record<string, unknown> | null;
-    try {
-      row = await readState(run.em, run.t, field, ctx);
-    } catch (error) {
-      throw this.#databaseError(run, error, 'could not read the state in the database');
-    }
-    if (row === null) {
-      throw new TransitionNotPersisted(run.t.name, run.t.id, run.unit.transition, 'missing',
-        `${run.t.name} ${show(run.t.id)}: ${run.unit.transition}() found no row: it was deleted by another entity manager or process. Nothing was written.`,
-        cause === undefined ? undefined : { cause });
-    }
-    throw new ConcurrentTransition(run.t.name, run.t.id, field, run.unit.transition, expected, row[field] ?? null, cause === undefined ? undefined : { cause });
-  }
-
-  async #appendLog(run: Run, field: string, changes: readonly StateChange[], flow: F, ctx?: Transaction): Promise<void> {
+  async #appendLog(run: Run, field: string, changes: readonly StateChange[]): Promise<void> {
     const log = this.#log;
     if (log === undefined) return;
+    const flow = run.unit.flow as F;
     const createdAt = new Date();
     const rows = changes.map((c): object => {
       const record: TransitionRecord = {
@@ -336,49 +447,55 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
         throw mark(error);
       }
     });
-    const options = ctx === undefined ? {} : { ctx };
+    const options = { ctx: run.trx };
     if (rows.length === 1) await run.em.insert(log.entity, rows[0] as never, options);
     else await run.em.insertMany(log.entity, rows as never, options);
   }
 
-  /** Rolls our transaction (or savepoint) back and gives the entity manager its previous transaction back. Never throws. */
-  async #rollback(run: Run): Promise<void> {
-    const { em, outer } = run;
-    try {
-      if (em.getTransactionContext() !== undefined && em.getTransactionContext() !== outer) await em.rollback();
-    } catch {
-      // The connection is gone or the transaction already ended: nothing was committed either way.
+  /** The call failed and what stood after its rollback could not be written: say why, and what the call's error was. */
+  #lostError(run: Run, broken: unknown, callError: unknown): unknown {
+    if (broken instanceof ConnectionLost) {
+      return new TransitionNotPersisted(run.t.name, run.t.id, run.unit.transition, 'database',
+        `${run.t.name} ${show(run.t.id)}: ${run.unit.transition}() was not persisted: its database connection failed during the call (${messageOf(callError)}; the rollback said: ${messageOf(broken.error)}). ` +
+          `Nothing was written, and the entity is back to what it was before the call.`,
+        { cause: callError });
     }
-    this.#release(run);
-  }
-
-  #release(run: Run): void {
-    if (run.outer === undefined) run.em.resetTransactionContext();
-    else run.em.setTransactionContext(run.outer);
-  }
-
-  /**
-   * Puts back what the call did in memory: nested units' entities, the entity's properties (all
-   * but `keep`), the entities it inserted (forgotten: the rollback removed them) and those it
-   * scheduled for persisting or removal. Other entities the body changed keep their values:
-   * MikroORM cannot tell those changes from ones made before the call.
-   */
-  #undo(run: Run, keep?: string): void {
-    for (const undo of run.frame.undo.reverse()) undo();
-    restore(run.t, run.snap, keep);
-    const uow = run.em.getUnitOfWork();
-    for (const entity of run.frame.created) uow.unsetIdentity(entity);
-    for (const entity of [...uow.getPersistStack()]) if (!run.persisting.has(entity)) uow.unsetIdentity(entity);
-    for (const entity of [...uow.getRemoveStack()]) if (!run.removing.has(entity)) uow.getRemoveStack().delete(entity);
-    for (const entity of run.persisting) uow.getPersistStack().add(entity);
-    for (const entity of run.removing) uow.getRemoveStack().add(entity);
+    if (broken instanceof ConcurrentTransition || broken instanceof TransitionNotPersisted) {
+      (broken as { cause?: unknown }).cause ??= callError;
+      return broken;
+    }
+    if (ownError(broken)) return broken;
+    return this.#databaseError(run, broken, `could not write what its failure left (${messageOf(callError)})`);
   }
 
   #databaseError(run: Run, error: unknown, what: string): TransitionNotPersisted {
-    const message = error instanceof Error ? error.message : String(error);
     const state = run.field === undefined ? '' : `; the in-memory ${run.field} is back to ${show(run.expected)}`;
     return new TransitionNotPersisted(run.t.name, run.t.id, run.unit.transition, 'database',
-      `${run.t.name} ${show(run.t.id)}: ${run.unit.transition}() was not persisted, ${what}: ${message}. The transaction was rolled back: nothing was written${state}.`,
+      `${run.t.name} ${show(run.t.id)}: ${run.unit.transition}() was not persisted, ${what}: ${messageOf(error)}. The transaction was rolled back: nothing was written${state}.`,
       { cause: error });
   }
+}
+
+/** A unit's transaction could not be rolled back: the connection is gone. */
+class ConnectionLost {
+  constructor(readonly error: unknown) {}
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The version this entity manager last read or wrote. MikroORM keeps it on the entity (its row
+ * snapshot leaves the version out after an update) and checks it in its own flushes.
+ */
+function versionOf(t: Target, version: string): unknown {
+  return t.entity[version] ?? loaded(t, version);
+}
+
+/** Sets a column the entity was loaded without, as if it had been loaded. */
+function adopt(em: EntityManager, t: Target, original: Record<string, unknown>, name: string, stored: unknown): void {
+  const type = t.meta.properties[name]?.customType;
+  t.entity[name] = type === undefined ? stored : type.convertToJSValue(stored, em.getPlatform());
+  original[name] = stored;
 }
