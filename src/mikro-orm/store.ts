@@ -22,7 +22,7 @@
  * Any failure that keeps nothing rolls back and puts every entity back as it was before the call.
  */
 
-import type { EntityManager, EntityName, Transaction } from '@mikro-orm/core';
+import { ReferenceKind, type EntityManager, type EntityName, type Transaction } from '@mikro-orm/core';
 import type { State } from '../state.ts';
 import type { StateChange, TransitionStore, UnitOfWork } from '../persistence.ts';
 import { show } from '../core/errors.ts';
@@ -203,6 +203,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     const t = target(em, this.#options.entity(flow), this.#flowName, unit.transition);
     watchCommits(em);
     const field = this.#knownField(t);
+    if (field === undefined) this.#refusePartial(t, unit);
     const version = t.meta.versionProperty as string | undefined;
     const run: Run = {
       em,
@@ -407,6 +408,21 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     }
     this.#fields.set(t.meta.class, given);
     return given;
+  }
+
+  /**
+   * Without `field` the state property is learned from the first change, which needs the entity's
+   * columns loaded: one loaded with `fields: [...]` would answer from the State's default.
+   */
+  #refusePartial(t: Target, unit: UnitOfWork): void {
+    const original = (t.entity as { __helper?: { __originalEntityData?: Record<string, unknown> } }).__helper?.__originalEntityData;
+    if (original === undefined) return;
+    const missing = t.meta.props.filter((prop) => prop.kind === ReferenceKind.SCALAR && prop.lazy !== true && prop.persist !== false && prop.formula === undefined && !Object.hasOwn(original, prop.name));
+    if (missing.length === 0) return;
+    throw new TypeError(
+      `${this.#flowName}.${unit.transition}(): ${t.name} ${show(t.id)} was loaded without ${missing.map((p) => p.name).join(', ')}, and persistTransitions(${this.#state.name}, ${this.#flowName}, ...) ` +
+        `has no \`field\` option, so the state cannot be read from the database. Pass { field: 'yourStateProperty' } (the column is then loaded under the row lock), or load the entity whole. Nothing was written.`,
+    );
   }
 
   #fieldAfter(run: Run, changes: readonly StateChange[]): string {
