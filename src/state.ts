@@ -46,6 +46,12 @@ export interface HookEvent<V extends StateValue = StateValue, F = any> {
 
 export type HookKindName = 'before' | 'success' | 'error' | 'after';
 
+/**
+ * TypeScript's `NoInfer` (5.4+), spelled so that TypeScript 5.0–5.3 read the published `.d.ts`
+ * too: inference does not look inside a conditional type that is still deferred.
+ */
+type Uninferred<T> = [T][T extends any ? 0 : never];
+
 /** Method names of a flow: what `can`, `hasPermission` accept. */
 export type MethodName<F> = { [K in keyof F]-?: F[K] extends (...args: any[]) => any ? K : never }[keyof F] & string;
 
@@ -156,7 +162,7 @@ class StateDescriptor<V extends StateValue = StateValue> {
    * @stage.transition({ source: Stage.New, target: Stage.Review, label: 'Send to review' })
    * submit() {}
    */
-  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<(this: NoInfer<F>, ...args: A) => unknown, NoInfer<F>> {
+  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<(this: Uninferred<F>, ...args: [...A, ...any[]]) => unknown, Uninferred<F>> {
     return transitionDecorator(this, options as TransitionOptions<V>);
   }
 
@@ -235,9 +241,9 @@ class StateDescriptor<V extends StateValue = StateValue> {
 /** How `new State(...)` infers the value type, from a literal array or from an enum object. */
 export interface StateConstructor {
   /** Values from literals: `new State(['draft', 'done'] as const)`, value type `'draft' | 'done'`. */
-  new <const V extends StateValue>(values: readonly V[], options?: StateOptions<NoInfer<V>>): State<V>;
+  new <const V extends StateValue>(values: readonly V[], options?: StateOptions<Uninferred<V>>): State<V>;
   /** Values from an enum: `new State(Stage)`, value type `Stage`. */
-  new <const E extends EnumObject>(values: E, options?: StateOptions<NoInfer<EnumValues<E>>>): State<EnumValues<E>>;
+  new <const E extends EnumObject>(values: E, options?: StateOptions<Uninferred<EnumValues<E>>>): State<EnumValues<E>>;
   /** A source that matches every state (the target included). */
   readonly ANY: typeof ANY;
   readonly prototype: State<any>;
