@@ -52,6 +52,14 @@ export type HookKindName = 'before' | 'success' | 'error' | 'after';
  */
 type Uninferred<T> = [T][T extends any ? 0 : never];
 
+/**
+ * The methods a transition with conditions `(flow: F, ...args: A)` may decorate: those taking `A`
+ * as a prefix of their parameters. Written as a method signature so that parameters compare
+ * bivariantly, as TypeScript compares methods: a condition may declare `note?: string` for a
+ * method's `note: string`, but not `n: number`.
+ */
+type TransitionMethod<F, A extends unknown[]> = { method(this: F, ...args: [...A, ...any[]]): unknown }['method'];
+
 /** Method names of a flow: what `can`, `hasPermission` accept. */
 export type MethodName<F> = { [K in keyof F]-?: F[K] extends (...args: any[]) => any ? K : never }[keyof F] & string;
 
@@ -162,7 +170,7 @@ class StateDescriptor<V extends StateValue = StateValue> {
    * @stage.transition({ source: Stage.New, target: Stage.Review, label: 'Send to review' })
    * submit() {}
    */
-  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<(this: Uninferred<F>, ...args: [...A, ...any[]]) => unknown, Uninferred<F>> {
+  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<TransitionMethod<Uninferred<F>, A>, Uninferred<F>> {
     return transitionDecorator(this, options as TransitionOptions<V>);
   }
 

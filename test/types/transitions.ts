@@ -112,6 +112,11 @@ export class Prefixes {
     return (note ?? '').repeat(count);
   }
 
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes, note?: string) => flow.ready && note !== ''] })
+  wider(note: string, count: number) {
+    return note.repeat(count);
+  }
+
   @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow) => flow.ready] })
   untyped(note: string) {
     return note;
