@@ -99,12 +99,14 @@ const cases: Case[] = [
 ];
 
 let dir: string;
+let packedFiles: string[];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'transitional-consumer-'));
   // The build is fresh: npm test builds first, so pack what is in dist/ without building again.
   const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, timeout: deadline });
-  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+  const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
+  packedFiles = files.map((f) => f.path);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', join(dir, filename)], { cwd: dir, timeout: deadline });
   // The optional peers a user installs next to it, and Node's types, from this repository.
@@ -153,6 +155,13 @@ async function runEntry(c: Case, out: string, entry: string): Promise<unknown> {
   const { stdout } = await run(process.execPath, [join(dir, c.project, out, entry)], { cwd: join(dir, c.project), timeout: deadline });
   return JSON.parse(stdout);
 }
+
+test('the tarball holds the build, the sources its maps point to, the license and the docs; no tests', () => {
+  for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/mikro-orm/index.d.ts', 'dist/bin.js', 'src/index.ts']) {
+    assert.ok(packedFiles.includes(file), `${file} is missing from the tarball`);
+  }
+  assert.deepEqual(packedFiles.filter((f) => f.startsWith('test/') || f.startsWith('examples/') || f.startsWith('bench/')), []);
+});
 
 describe('the packed package in a consumer project', { concurrency: 2 }, () => {
   cases.forEach((c, i) => {
