@@ -52,6 +52,20 @@ export interface HookDecorator<V extends StateValue> {
 
 export type HookKindName = 'before' | 'success' | 'error' | 'after';
 
+/**
+ * TypeScript's `NoInfer` (5.4+), spelled so that TypeScript 5.0–5.3 read the published `.d.ts`
+ * too: inference does not look inside a conditional type that is still deferred.
+ */
+type Uninferred<T> = [T][T extends any ? 0 : never];
+
+/**
+ * The methods a transition with conditions `(flow: F, ...args: A)` may decorate: those taking `A`
+ * as a prefix of their parameters. Written as a method signature so that parameters compare
+ * bivariantly, as TypeScript compares methods: a condition may declare `note?: string` for a
+ * method's `note: string`, but not `n: number`.
+ */
+type TransitionMethod<F, A extends unknown[]> = { method(this: F, ...args: [...A, ...any[]]): unknown }['method'];
+
 /** Method names of a flow: what `can`, `hasPermission` accept. */
 export type MethodName<F> = { [K in keyof F]-?: F[K] extends (...args: any[]) => any ? K : never }[keyof F] & string;
 
@@ -168,7 +182,7 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
    * @stage.transition({ source: Stage.New, target: Stage.Review, label: 'Send to review' })
    * submit() {}
    */
-  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<(this: NoInfer<F>, ...args: A) => unknown, NoInfer<F>> {
+  transition<F = any, A extends unknown[] = any[]>(options: TransitionOptions<V, F, A>): DualMethodDecorator<TransitionMethod<Uninferred<F>, A>, Uninferred<F>> {
     return transitionDecorator(this, options as TransitionOptions<V>);
   }
 
@@ -247,9 +261,9 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
 /** How `new State(...)` infers the value type, from a literal array or from an enum object. */
 export interface StateConstructor {
   /** Values from literals: `new State(['draft', 'done'] as const)`, value type `'draft' | 'done'`. */
-  new <const V extends StateValue>(values: readonly V[], options?: StateOptions<NoInfer<V>>): State<V>;
+  new <const V extends StateValue>(values: readonly V[], options?: StateOptions<Uninferred<V>>): State<V>;
   /** Values from an enum: `new State(Stage)`, value type `Stage`. */
-  new <const E extends EnumObject>(values: E, options?: StateOptions<NoInfer<EnumValues<E>>>): State<EnumValues<E>>;
+  new <const E extends EnumObject>(values: E, options?: StateOptions<Uninferred<EnumValues<E>>>): State<EnumValues<E>>;
   /** A source that matches every state (the target included). */
   readonly ANY: typeof ANY;
   readonly prototype: State<any>;

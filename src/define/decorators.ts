@@ -59,7 +59,7 @@ function methodDecorator<M extends (this: any, ...args: any[]) => any>(label: st
       if (context.kind !== 'method') throw new TypeError(`${label} decorates methods; it was applied to the ${context.kind} ${where.replace('()', '')}.`);
       if (context.static) throw new TypeError(`${label} decorates instance methods; ${where} is static.`);
       if (context.private || typeof context.name !== 'string') throw new TypeError(`${label} cannot decorate the private or symbol-named method ${name}: the runtime and introspection reach methods by name.`);
-      if (!context.metadata) throw new TypeError(`${label}: decorator metadata is missing; import 'transitional' before defining flow classes.`);
+      if (!context.metadata) throw new TypeError(`${label}: decorator metadata is missing; import 'transitional' before defining flow classes, and compile with TypeScript 5.2 or later (5.0 and 5.1 emit standard decorators without metadata) or with experimentalDecorators.`);
       const out = apply({ meta: context.metadata as Metadata, name, fn: a, where });
       return out ?? a;
     }

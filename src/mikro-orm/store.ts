@@ -280,7 +280,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
    * Locks the row and checks it holds what this entity manager expects; adopts the row's values
    * when the entity was loaded without its state column, or is stale after an unknown outcome.
    */
-  async #lockAndCheck(run: Run, field: string): Promise<void> {
+  async #lockAndCheck(run: Run, field: string, learned = false): Promise<void> {
     const { em, t } = run;
     let row;
     try {
@@ -305,7 +305,15 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
       return;
     }
     const original = (t.entity as { __helper?: { __originalEntityData?: Record<string, unknown> } }).__helper?.__originalEntityData;
-    if (original !== undefined && !Object.hasOwn(original, field)) {
+    if (learned && row.state !== null && original !== undefined && !Object.hasOwn(originalBefore(run.memory, t.entity) ?? original, field)) {
+      // The property was just learned from this call, which ran from the State's default because
+      // the entity holds no value for it: it was loaded without that column.
+      throw mark(new TypeError(
+        `${this.#flowName}.${run.unit.transition}(): ${t.name} ${show(t.id)} holds no ${field} in memory (loaded with fields: [...] without it?), but its row holds ${show(row.state)}; ` +
+          `the call ran from the State's default instead. Pass { field: '${field}' } to persistTransitions(${this.#state.name}, ${this.#flowName}, ...) so the column is loaded under the row lock, or load the entity whole. Nothing was written.`,
+      ));
+    }
+    if (!learned && original !== undefined && !Object.hasOwn(original, field)) {
       // Loaded without its state column (`fields: [...]`): take the row's value, under the lock.
       adopt(em, t, original, field, row.state);
       if (run.version !== undefined && !Object.hasOwn(original, run.version)) adopt(em, t, original, run.version, row.version);
@@ -330,7 +338,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
       // First call of this class without `field`: find the property, then check it as usual.
       field = run.field = this.#fieldAfter(run, changes);
       run.expected = originalBefore(run.memory, run.t.entity)?.[field] ?? null;
-      await this.#lockAndCheck(run, field);
+      await this.#lockAndCheck(run, field, true);
     }
     try {
       if (changes.length !== 0) await this.#appendLog(run, field!, changes);
@@ -411,17 +419,20 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
   }
 
   /**
-   * Without `field` the state property is learned from the first change, which needs the entity's
-   * columns loaded: one loaded with `fields: [...]` would answer from the State's default.
+   * Without `field` the state property is learned from the first change, so the call can only run
+   * from what the entity holds: one loaded with `fields: [...]` (or a reference never loaded)
+   * would run from the State's default.
    */
   #refusePartial(t: Target, unit: UnitOfWork): void {
-    const original = (t.entity as { __helper?: { __originalEntityData?: Record<string, unknown> } }).__helper?.__originalEntityData;
-    if (original === undefined) return;
-    const missing = t.meta.props.filter((prop) => prop.kind === ReferenceKind.SCALAR && prop.lazy !== true && prop.persist !== false && prop.formula === undefined && !Object.hasOwn(original, prop.name));
+    const wrapped = (t.entity as { __helper?: { __initialized?: boolean; __serializationContext?: { fields?: Set<string> } } }).__helper;
+    const fields = wrapped?.__serializationContext?.fields;
+    const partial = wrapped?.__initialized === false || (fields !== undefined && !fields.has('*'));
+    if (!partial) return;
+    const missing = t.meta.props.filter((prop) => prop.kind === ReferenceKind.SCALAR && prop.lazy !== true && prop.persist !== false && !fields?.has(prop.name)).map((prop) => prop.name);
     if (missing.length === 0) return;
     throw new TypeError(
-      `${this.#flowName}.${unit.transition}(): ${t.name} ${show(t.id)} was loaded without ${missing.map((p) => p.name).join(', ')}, and persistTransitions(${this.#state.name}, ${this.#flowName}, ...) ` +
-        `has no \`field\` option, so the state cannot be read from the database. Pass { field: 'yourStateProperty' } (the column is then loaded under the row lock), or load the entity whole. Nothing was written.`,
+      `${this.#flowName}.${unit.transition}(): ${t.name} ${show(t.id)} was loaded with fields: [...] without ${missing.join(', ')}, and persistTransitions(${this.#state.name}, ${this.#flowName}, ...) ` +
+        `has no \`field\` option, so the call cannot read its state. Pass { field: 'yourStateProperty' } (the column is then loaded under the row lock), or load the entity whole. Nothing was written.`,
     );
   }
 

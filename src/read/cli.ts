@@ -36,6 +36,7 @@ Commands:
 
 Options:
   -h, --help     Show this help; \`transitional <command> --help\` shows a command's
+                 options and examples
   -v, --version  Print the version
 
 <module> is a file path relative to the current directory (TypeScript files load
@@ -206,7 +207,7 @@ async function loadFlow(spec: string, stateName: string | undefined, cwd: string
   const value = mod[exportName];
   const where = `${modulePath}#${exportName}`;
   if (typeof value !== 'function') {
-    const what = value === null ? 'null' : isStateLike(value) ? 'a State; pass the class whose methods it decorates' : `a ${typeof value}`;
+    const what = value === null ? 'null' : isStateLike(value) ? 'a State; pass the class whose methods it decorates' : `${typeof value === 'object' || typeof value === 'undefined' ? 'an' : 'a'} ${typeof value}`;
     throw new UsageError(`${where} is not a flow class (it is ${what})`);
   }
   const flowClass = value as FlowClass;

@@ -97,6 +97,9 @@ describe('help', () => {
       assert.match(r.stdout, args.length === 1 ? /^Usage: transitional <command>/ : new RegExp(`^Usage: transitional ${args[0]} <module>#<export>`));
     });
   }
+  test('the general help says what a command\'s --help shows', () => {
+    assert.match(cli('--help').stdout, /`transitional <command> --help` shows a command's\s+options and examples\n/);
+  });
   test('--version', () => {
     assert.deepEqual(cli('--version'), { code: 0, stdout: pkg.version + '\n', stderr: '' });
   });
@@ -107,6 +110,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['a module that does not exist', ['diagram', 'nope/missing.ts#X'], /cannot find module nope\/missing\.ts/],
     ['a missing export', ['diagram', `${FLOWS}#TrafficLite`], /has no export named "TrafficLite" \(its exports: .*TrafficLight/],
     ['an export that is a number', ['diagram', `${FLOWS}#answer`], /flows\.ts#answer is not a flow class \(it is a number\)/],
+    ['an export that is a plain object', ['diagram', `${FLOWS}#settings`], /flows\.ts#settings is not a flow class \(it is an object\)/],
     ['an export that is a State', ['diagram', `${FLOWS}#light`], /flows\.ts#light is not a flow class \(it is a State; pass the class/],
     ['a class that is not a flow class', ['transitions', `${FLOWS}#Plain`], /flows\.ts#Plain is not a flow class \(it declares no State/],
     ['several States and no --state', ['diagram', `${FLOWS}#Order`], /Order uses 2 States \(payment, delivery\): choose one with --state <name>/],

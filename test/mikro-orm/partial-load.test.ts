@@ -84,7 +84,7 @@ for (const kind of kinds) {
       const id = await seedTicket(db, { stage: 'assigned' });
       const em = db.fork();
       const ticket = (await em.findOneOrFail(Ticket, id, { fields: ['id'] as never })) as Ticket;
-      await assert.rejects(new Learned(ticket, em).resolve(), (error) => error instanceof TypeError && /field/.test(error.message) && /loaded without/.test(error.message));
+      await assert.rejects(new Learned(ticket, em).resolve(), (error) => error instanceof TypeError && /field/.test(error.message) && /loaded with fields/.test(error.message));
       assert.equal((await loadTicket(db, id)).stage, 'assigned');
     });
   });

@@ -80,6 +80,74 @@ export class Accepted {
   back() {}
 }
 
+/**
+ * A condition may declare any prefix of its method's parameters (README, "Transitions"): none,
+ * the flow alone, or the flow and the first arguments.
+ */
+export class Prefixes {
+  ready = true;
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes) => flow.ready] })
+  go(note: string) {
+    return note;
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [() => true] })
+  noFlow(note: string, count: number) {
+    return note.repeat(count);
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes, note: string) => flow.ready && note !== ''] })
+  firstOfTwo(note: string, count: number) {
+    return note.repeat(count);
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes, note: string, count: number) => flow.ready && note.length < count] })
+  both(note: string, count: number) {
+    return note.repeat(count);
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes, note?: string) => flow.ready && note !== ''] })
+  optional(note?: string, count = 1) {
+    return (note ?? '').repeat(count);
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes, note?: string) => flow.ready && note !== ''] })
+  wider(note: string, count: number) {
+    return note.repeat(count);
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow) => flow.ready] })
+  untyped(note: string) {
+    return note;
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes) => flow.ready, (flow: Prefixes) => !flow.ready] })
+  twoShort(note: string) {
+    return note;
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes) => flow.ready, (flow: Prefixes, note: string) => note !== ''] })
+  shortThenLong(note: string, count: number) {
+    return note.repeat(count);
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes, note: string) => note !== '', (flow: Prefixes) => flow.ready] })
+  longThenShort(note: string) {
+    return note;
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes) => flow.ready], permission: (flow: Prefixes, user: string) => flow.ready && user !== '' })
+  withPermission(note: string) {
+    return note;
+  }
+
+  @stage.transition({ source: Stage.New, target: Stage.Review, conditions: [(flow: Prefixes) => flow.ready] })
+  async later(note: string) {
+    return note;
+  }
+}
+
 export class AcceptedChild extends Accepted {
   @stage.inherit()
   override submit() {}
@@ -149,6 +217,21 @@ export class Rejected {
 
   // @ts-expect-error: a permission written for another flow class
   @stage.transition({ source: Stage.New, target: Stage.Done, permission: (flow: Other) => flow.other }) t() {}
+
+  // @ts-expect-error: a prefix condition whose parameter does not match the method's first one
+  @stage.transition({ source: Stage.New, target: Stage.Done, conditions: [(flow: Rejected, n: number) => n > 0] }) r2(name: string, count: number) { return name.repeat(count); }
+
+  // @ts-expect-error: the second parameter does not match the method's second one
+  @stage.transition({ source: Stage.New, target: Stage.Done, conditions: [(flow: Rejected, name: string, n: string) => n === name] }) r3(name: string, count: number) { return name.repeat(count); }
+
+  // @ts-expect-error: conditions of different lengths, the longer one does not match the method
+  @stage.transition({ source: Stage.New, target: Stage.Done, conditions: [(flow: Rejected) => flow !== undefined, (flow: Rejected, n: number) => n > 0] }) r4(name: string) { return name; }
+
+  // @ts-expect-error: a prefix condition written for another flow class
+  @stage.transition({ source: Stage.New, target: Stage.Done, conditions: [(flow: Other) => flow.other] }) s2(name: string) { return name; }
+
+  // @ts-expect-error: a condition with the method's arguments, written for another flow class
+  @stage.transition({ source: Stage.New, target: Stage.Done, conditions: [(flow: Other, name: string) => flow.other && name !== ''] }) s3(name: string) { return name; }
 
   // @ts-expect-error: input must be a Standard Schema
   @stage.transition({ source: Stage.New, target: Stage.Done, input: { parse: (x: unknown) => x } }) u() {}
