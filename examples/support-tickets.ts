@@ -52,36 +52,36 @@ export class SupportTicketFlow {
 
   /** Urgent tickets are started at once: a chained transition, in the same database transaction. */
   @status.transition({ source: 'new', target: 'triaged' })
-  triage(priority: 'low' | 'normal' | 'urgent') {
+  async triage(priority: 'low' | 'normal' | 'urgent') {
     this.ticket.priority = priority;
-    if (priority === 'urgent') this.start();
+    if (priority === 'urgent') await this.start();
   }
 
   @status.transition({ source: 'triaged', target: 'in_progress', label: 'Take it' })
-  start() {
+  async start() {
     this.ticket.assignee = this.agent;
   }
 
   @status.transition({ source: 'in_progress', target: 'waiting', label: 'Ask the customer' })
-  ask(question: string) {
+  async ask(question: string) {
     this.ticket.question = question;
   }
 
   @status.transition({ source: 'waiting', target: 'in_progress', label: 'Customer replied' })
-  customerReplied() {
+  async customerReplied() {
     this.ticket.question = null;
   }
 
   /** Resolving may close at once; an empty resolution is refused after the state moved, so it rolls back. */
   @status.transition({ source: 'in_progress', target: 'resolved' })
-  resolve(resolution: string, options: { close?: boolean } = {}) {
+  async resolve(resolution: string, options: { close?: boolean } = {}) {
     this.ticket.resolution = resolution;
     if (resolution.trim() === '') throw new Error('a resolution must say what was done');
-    if (options.close === true) this.close();
+    if (options.close === true) await this.close();
   }
 
   @status.transition({ source: 'resolved', target: 'closed' })
-  close() {}
+  async close() {}
 
   /** A refund that fails moves the ticket to `escalated` (and only that is committed). */
   @status.transition({ source: 'in_progress', target: 'resolved', onError: 'escalated' })

@@ -16,7 +16,7 @@ import {
 } from './define/decorators.ts';
 import { registerExternalHook, type HookOptions } from './runtime/hooks.ts';
 import { readState, recordOf } from './runtime/access.ts';
-import { available, can, hasPermission, transitionsOf } from './read/introspection.ts';
+import { available, can, hasPermission, transitionsOf, type AvailableOptions } from './read/introspection.ts';
 import { waitForState, type WaitOptions } from './runtime/waiting.ts';
 
 export interface StateOptions<V extends StateValue> {
@@ -38,6 +38,8 @@ export interface HookEvent<V extends StateValue = StateValue, F = any> {
   readonly target: V;
   /** The call's arguments; a `before` hook may change them before the body sees them. */
   args: unknown[];
+  /** The user the call acts for (`actingAs(user, ...)`); `undefined` outside `actingAs`. */
+  readonly user: unknown;
   /** `onSuccess`, `after`: what the body returned (resolved, for async bodies). */
   readonly result?: unknown;
   /** `onError`, `after` (on failure): what was thrown. */
@@ -209,17 +211,31 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
     return transitionsOf(this, flowClass) as TransitionDefinition<V>[];
   }
 
-  /** Whether `flow[name](...args)` would pass the source and condition checks now. */
+  /**
+   * Whether `flow[name](...args)` would pass the source and condition checks now (the conditions
+   * get `args`). Never throws because of user code: a condition that throws counts as failing.
+   *
+   * @example
+   * stage.can(order, 'pay', { amount: 10 });
+   */
   can<F extends object>(flow: F, name: MethodName<F>, ...args: unknown[]): boolean {
     return can(this, flow, name, args);
   }
 
-  /** The transitions that `can` run now; with `user`, only those whose `permission` allows that user. */
-  available<F extends object>(flow: F, options?: { readonly user?: unknown }): TransitionDefinition<V>[] {
+  /**
+   * The transitions that `can` run now, their conditions called with `args` (none by default).
+   * With a `user` key (even `user: undefined`, an anonymous user), only those whose `permission`
+   * allows that user; without one, permissions are not consulted. A condition or permission that
+   * throws counts as refusing.
+   *
+   * @example
+   * stage.available(order, { user, args: [payment] }).map((t) => t.label);
+   */
+  available<F extends object>(flow: F, options?: AvailableOptions): TransitionDefinition<V>[] {
     return available(this, flow, options) as TransitionDefinition<V>[];
   }
 
-  /** Whether `user` may trigger `name` (a transition without `permission` allows everyone). */
+  /** Whether `user` may trigger `name` (a transition without `permission` allows everyone; one that throws refuses). */
   hasPermission<F extends object>(flow: F, name: MethodName<F>, user: unknown): boolean {
     return hasPermission(this, flow, name, user);
   }

@@ -36,6 +36,15 @@ export interface TransitionDefinition<V extends StateValue = StateValue> {
   readonly input: StandardSchemaV1 | undefined;
 }
 
+/**
+ * A definition as the runtime holds it: the public fields, plus (non-enumerable, so
+ * `transitions()` entries show only the documented ones) what the hot path reads.
+ */
+export interface CompiledDefinition extends TransitionDefinition {
+  /** Some check runs between the source check and the state change: `conditions`, or a `permission` (under `actingAs`). */
+  readonly guarded: boolean;
+}
+
 /** The source that matches every state. Exposed as `State.ANY`. */
 export const ANY: unique symbol = Symbol('State.ANY');
 
@@ -44,12 +53,12 @@ export interface Lane {
   readonly state: StateSpec<any>;
   /** The method plan this lane belongs to. */
   readonly plan: Plan;
-  readonly defs: TransitionDefinition[];
+  readonly defs: CompiledDefinition[];
   /** Parallel arrays: `sources[i]` is handled by `bySource[i]` (a linear scan beats a Map for a few). */
   readonly sources: StateValue[];
-  readonly bySource: TransitionDefinition[];
+  readonly bySource: CompiledDefinition[];
   /** The transition whose source is `State.ANY`, if any. */
-  any: TransitionDefinition | undefined;
+  any: CompiledDefinition | undefined;
   /** The flow class of the last call and its record: a one-entry cache for the hot path. */
   seenClass: unknown;
   seenRecord: ClassRecord;
@@ -60,6 +69,11 @@ export interface Plan {
   readonly name: string;
   /** The undecorated method body; `superTransition` calls it. */
   readonly body: Function;
+  /**
+   * The body is declared `async`: every outcome of a call, errors and refusals included, is a
+   * promise (README, Errors).
+   */
+  readonly declaredAsync: boolean;
   readonly lanes: Lane[];
   /** The body returns promises: run it inside the async frame that lets its chained calls in. */
   async: boolean;
@@ -108,7 +122,7 @@ export class ClassRecord {
   /** The accessors this class itself declares (a subclass may replace its parent's). */
   readonly declared: { getter?: PropertyKey; setter?: PropertyKey } = {};
   /** This class's own transitions, by method name (a redeclaration replaces the parent's). */
-  readonly methods = new Map<string, TransitionDefinition[]>();
+  readonly methods = new Map<string, CompiledDefinition[]>();
   /** This class's own hooks, decorated and external, in registration order. */
   readonly hooks: HookEntry[] = [];
   /** `hookVersion` when `compiled` was built; any registration anywhere invalidates it. */
@@ -173,7 +187,7 @@ export function recordChain(ctor: Function | undefined, state: StateSpec<any>): 
 }
 
 /** The definition of `name` that a record inherits (its nearest ancestor that declares it). */
-export function inheritedDefinitions(rec: ClassRecord | undefined, name: string): TransitionDefinition[] | undefined {
+export function inheritedDefinitions(rec: ClassRecord | undefined, name: string): CompiledDefinition[] | undefined {
   for (let r = rec; r; r = r.parent) {
     const defs = r.methods.get(name);
     if (defs) return defs;
@@ -212,7 +226,7 @@ export function isAsyncFunction(fn: Function): boolean {
  * Adds a definition to a method's lane, rejecting a source that another transition of the same
  * method already handles (the call could not choose between them).
  */
-export function addToLane(lane: Lane, def: TransitionDefinition, where: string): void {
+export function addToLane(lane: Lane, def: CompiledDefinition, where: string): void {
   if (def.source === ANY) {
     if (lane.any) throw new TypeError(`${where}: two transitions of this method start from State.ANY; stack transitions with distinct sources.`);
     if (lane.sources.length) {
@@ -231,7 +245,7 @@ export function addToLane(lane: Lane, def: TransitionDefinition, where: string):
 }
 
 /** The transition of `lane` that starts from `value`, if any. */
-export function findDefinition(lane: Lane, value: StateValue): TransitionDefinition | undefined {
+export function findDefinition(lane: Lane, value: StateValue): CompiledDefinition | undefined {
   const sources = lane.sources;
   for (let i = 0; i < sources.length; i++) if (sources[i] === value) return lane.bySource[i];
   return lane.any;
@@ -248,4 +262,10 @@ export function learn(plan: Plan, value: unknown): void {
   plan.probed = true;
   plan.async = isThenable(value);
   refreshPlan(plan);
+}
+
+/** Whether `rec`'s class, or an ancestor it is chained to, is persisted (`persistWith`). */
+export function inheritsPersistence(rec: ClassRecord | undefined): boolean {
+  for (let r = rec; r; r = r.parent) if (r.ownPersistence !== undefined) return true;
+  return false;
 }

@@ -20,6 +20,8 @@ import {
   ownRecord,
   recordIn,
   sentenceCase,
+  inheritsPersistence,
+  type CompiledDefinition,
   type Condition,
   type HookKind,
   type Permission,
@@ -127,7 +129,7 @@ function checkValue(state: StateSpec<any>, where: string, what: string, value: u
 }
 
 /** Validates options and builds the definition; every error names the method and the offending value. */
-function defineTransition(state: StateSpec<any>, site: Site, options: TransitionOptions<StateValue>): TransitionDefinition {
+function defineTransition(state: StateSpec<any>, site: Site, options: TransitionOptions<StateValue>): CompiledDefinition {
   const where = `@${state.name}.transition() on ${site.where}`;
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options are required ({ source, target? }).`);
   const { source, target, label, conditions = [], permission, onError, rewind = false, input, meta } = options;
@@ -158,7 +160,7 @@ function defineTransition(state: StateSpec<any>, site: Site, options: Transition
       throw new TypeError(`${where}: ${state} is ordered and target ${show(target)} comes before source ${show(later)}; add rewind: true if going back is intended.`);
     }
   }
-  return Object.freeze({
+  const def: TransitionDefinition = {
     name: site.name,
     source: sources,
     target,
@@ -169,21 +171,33 @@ function defineTransition(state: StateSpec<any>, site: Site, options: Transition
     rewind,
     meta,
     input,
-  });
+  };
+  // Read by the hot path; not enumerable, so `transitions()` entries show the documented fields only.
+  Object.defineProperty(def, 'guarded', { value: conditions.length !== 0 || permission !== undefined });
+  return Object.freeze(def) as CompiledDefinition;
 }
 
 /** Adds definitions to the plan of `site.fn` (stacked decorators) or builds a new plan and wrapper. */
-function attach(state: StateSpec<any>, site: Site, defs: readonly TransitionDefinition[], where: string): Function | undefined {
+function attach(state: StateSpec<any>, site: Site, defs: readonly CompiledDefinition[], where: string): Function | undefined {
   const existing = plans.get(site.fn);
+  const declaredAsync = isAsyncFunction(site.fn);
   const plan: Plan = existing ?? {
     name: site.name,
     body: site.fn,
+    declaredAsync,
     lanes: [],
-    async: isAsyncFunction(site.fn),
-    probed: isAsyncFunction(site.fn),
+    async: declaredAsync,
+    probed: declaredAsync,
     fast: false,
     hasInput: false,
   };
+  const rec = ownRecord(site.meta, state);
+  if (!plan.declaredAsync && inheritsPersistence(rec)) {
+    // A class defined after its parent was persisted: its calls would return promises typed `void`.
+    throw new TypeError(
+      `${where}: ${state} transitions of this class are persisted (its parent class was given to persistTransitions/persistWith), so they always return a promise; declare the method async: async ${site.name}(...) { ... }.`,
+    );
+  }
   let lane = plan.lanes.find((l) => l.state === state);
   if (!lane) {
     lane = createLane(state, plan);
@@ -193,7 +207,7 @@ function attach(state: StateSpec<any>, site: Site, defs: readonly TransitionDefi
     addToLane(lane, def, where);
     if (def.input) plan.hasInput = true;
   }
-  ownRecord(site.meta, state).methods.set(site.name, lane.defs);
+  rec.methods.set(site.name, lane.defs);
   if (existing) {
     refreshPlan(existing);
     return undefined;

@@ -13,8 +13,9 @@
 import { InvalidTransitionInput, type StateValue } from '../core/errors.ts';
 import { findDefinition, isThenable, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { className, readState, recordFor, recordOf, writeState } from './access.ts';
-import { checkConditions, refusal } from './refusals.ts';
+import { checkConditions, checkPermission, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
+import { actingScope, actingUser, inScope } from './acting.ts';
 import { flag, flowState, journalRollback, record, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverSoon } from './waiting.ts';
 import type { StateSpec } from '../core/state-spec.ts';
@@ -33,6 +34,7 @@ interface Store {
 interface Unit {
   readonly flow: object;
   readonly transition: string;
+  readonly user: unknown;
   readonly changes: readonly StateChange[];
   readonly undoAll: boolean;
   restore(): void;
@@ -54,6 +56,8 @@ export interface HookEventRecord {
   source: StateValue;
   target: StateValue;
   args: unknown[];
+  /** The user the call acts for (`actingAs`); `undefined` outside. */
+  user: unknown;
   result?: unknown;
   error?: unknown;
 }
@@ -77,14 +81,30 @@ export function backValue(def: TransitionDefinition, source: StateValue, current
 // ---------------------------------------------------------------------------------------------
 // Entry, queueing, units of work
 
-/** Entry of the general path: queue behind an in-flight call, or run now. */
+/**
+ * Entry of the general path: queue behind an in-flight call, or run now. A method declared `async`
+ * reports every error as a rejection, refusals included (README, Errors); any other call throws
+ * what it throws.
+ */
 export function callGeneral(plan: Plan, flow: Flow, args: unknown[]): unknown {
+  if (!plan.declaredAsync) return enter(plan, flow, args);
+  try {
+    return enter(plan, flow, args);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function enter(plan: Plan, flow: Flow, args: unknown[]): unknown {
   const fs = flowState(flow);
   if (fs !== undefined && (fs.active !== 0 || fs.queue.length !== 0) && !insideOf(flow)) {
+    // The call runs later, from whatever context ends the call in flight: it keeps the user it
+    // was made for.
+    const scope = actingScope();
     return new Promise((resolve, reject) => {
       fs.queue.push(() => {
         try {
-          resolve(start(plan, flow, args));
+          resolve(inScope(scope, () => start(plan, flow, args)));
         } catch (error) {
           reject(error);
         }
@@ -96,11 +116,25 @@ export function callGeneral(plan: Plan, flow: Flow, args: unknown[]): unknown {
 
 function start(plan: Plan, flow: Flow, args: unknown[]): unknown {
   const store = storeOf(plan, flow);
-  if (store !== undefined && !insideOf(flow)) return runUnitOfWork(store, plan, flow, args);
+  if (store !== undefined) {
+    if (!plan.declaredAsync) throw notAsync(plan, flow);
+    if (!insideOf(flow)) return runUnitOfWork(store, plan, flow, args);
+  }
   // An async body runs inside a frame so that its chained calls after an `await` are recognised;
   // so does a body's first call, until we know whether it returns promises.
   if ((plan.async || !plan.probed) && !insideOf(flow)) return runInFrame(flow, run, plan, flow, args);
   return run(plan, flow, args);
+}
+
+/**
+ * A persisted call always returns a promise, so its method must be declared `async` (TypeScript
+ * then types it as one). `persistWith` and the decorators refuse such methods when they can; this
+ * catches a subclass defined before its parent was persisted.
+ */
+function notAsync(plan: Plan, flow: Flow): TypeError {
+  return new TypeError(
+    `${className(flow)}.${plan.name}() is a persisted transition, so it always returns a promise, but it is not declared async: declare it async ${plan.name}(...) { ... } so that TypeScript types its calls as promises.`,
+  );
 }
 
 function storeOf(plan: Plan, flow: Flow): Store | undefined {
@@ -125,6 +159,7 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
   const unit: Unit = {
     flow,
     transition: plan.name,
+    user: actingUser(),
     get changes(): StateChange[] {
       return fs.journal.slice(mark).filter((c) => !c.seen);
     },
@@ -257,6 +292,7 @@ function run(plan: Plan, flow: Flow, args: unknown[], unit?: UnitRun): unknown {
     if (def === undefined) throw refusal(flow, plan.name, lane, rec);
     parts.push(new Part(lane.state, rec, def, value, rec.plain ? undefined : rec.compiled));
   }
+  for (let i = 0; i < parts.length; i++) checkPermission(flow, parts[i]!.def, parts[i]!.source);
   for (let i = 0; i < parts.length; i++) checkConditions(flow, parts[i]!.def, parts[i]!.source, args);
   const call = new Call(plan, flow, args, parts, unit);
   const out = advance(call);
@@ -540,7 +576,7 @@ function begin(call: Call): void {
   for (const part of call.parts) {
     if (part.hooks !== undefined) {
       const target = part.def.target;
-      part.event = { flow: call.flow, state: part.state, transition: call.plan.name, source: part.source, target: target !== undefined ? target : part.source, args: call.args };
+      part.event = { flow: call.flow, state: part.state, transition: call.plan.name, source: part.source, target: target !== undefined ? target : part.source, args: call.args, user: actingUser() };
     }
   }
   const fs = flowState(call.flow);

@@ -19,10 +19,10 @@
 
 import type { StateValue } from '../core/errors.ts';
 import { live } from '../core/live.ts';
-import { isThenable, refreshPlan, type ClassRecord, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
+import { isThenable, refreshPlan, type ClassRecord, type CompiledDefinition, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { readState, seeClass, writeState } from './access.ts';
 import { flag, flowState, journalRollback, record } from './flow-state.ts';
-import { checkConditions, refusal } from './refusals.ts';
+import { checkGuards, refusal } from './refusals.ts';
 import { runInFrame } from './async-context.ts';
 import { backValue, callGeneral, leave } from './call.ts';
 
@@ -79,7 +79,7 @@ function wrapperFactory(
   seeClassOf: typeof seeClass,
   flowStateOf: typeof flowState,
   anyOrRefuseFor: typeof anyOrRefuse,
-  pendingConditions: typeof pending,
+  pendingChecks: typeof pending,
   thenable: typeof isThenable,
   adopt: typeof adoptPromise,
   restoreAfter: typeof restore,
@@ -101,7 +101,7 @@ function wrapperFactory(
       let i = 0;
       while (i < sources.length && sources[i] !== value) i++;
       const def = i < sources.length ? bySource[i]! : anyOrRefuseFor(this, lane, value);
-      if (def.conditions.length !== 0) pendingConditions(def, value).apply(this, arguments as never);
+      if (def.guarded) pendingChecks(def, value).apply(this, arguments as never);
       const target = def.target;
       if (target !== undefined) {
         const s = rec.setter;
@@ -119,29 +119,30 @@ function wrapperFactory(
   };
 }
 
-function anyOrRefuse(flow: Flow, lane: Lane, value: unknown): TransitionDefinition {
+function anyOrRefuse(flow: Flow, lane: Lane, value: unknown): CompiledDefinition {
   if (lane.any !== undefined && lane.state.has(value)) return lane.any;
   throw refusal(flow, lane.plan.name, lane, lane.seenRecord);
 }
 
 /*
- * Conditions on the fast path: the definition and value travel in module variables so that the
- * call's arguments can be forwarded with `.apply` (no allocation). They are read before any user
- * code runs, so a condition that calls another transition cannot overwrite them too early.
+ * Checks on the fast path (a permission under `actingAs`, then conditions), for a definition that
+ * has any (`guarded`): the definition and value travel in module variables so that the call's
+ * arguments can be forwarded with `.apply` (no allocation). They are read before any user code
+ * runs, so a condition that calls another transition cannot overwrite them too early.
  */
 let pendingDef: TransitionDefinition | undefined;
 let pendingValue: StateValue | undefined;
 function pending(def: TransitionDefinition, value: StateValue): (this: Flow) => void {
   pendingDef = def;
   pendingValue = value;
-  return checkPendingConditions;
+  return checkPending;
 }
-function checkPendingConditions(this: Flow): void {
+function checkPending(this: Flow): void {
   const def = pendingDef!;
   const value = pendingValue!;
   pendingDef = undefined;
   pendingValue = undefined;
-  checkConditions(this, def, value, arguments);
+  checkGuards(this, def, value, arguments);
 }
 
 /** Fast path, on a throw: put the state back and hand the error back for rethrowing unchanged. */
