@@ -11,7 +11,7 @@
  */
 
 import { InvalidTransitionInput, type StateValue } from '../core/errors.ts';
-import { findDefinition, isThenable, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
+import { findDefinition, isThenable, learn, refreshPlan, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { className, readState, recordFor, recordOf, writeState } from './access.ts';
 import { checkConditions, checkPermission, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
@@ -266,6 +266,8 @@ class Call {
   result: unknown = undefined;
   /** The promise user code returned, while the call waits for it. */
   pending: PromiseLike<unknown> | undefined = undefined;
+  /** That promise came from user code that ran outside the flow's async frame (see `settle`). */
+  frameless = false;
   /** The flow's bookkeeping, if it had any when the call began changing things. */
   fs: FlowState | undefined = undefined;
   /** The journal length when the call began: a rollback undoes its States' entries from there. */
@@ -300,10 +302,21 @@ function run(plan: Plan, flow: Flow, args: unknown[], unit?: UnitRun): unknown {
   return insideOf(flow) ? settle(call) : runInFrame(flow, settle, call);
 }
 
-/** Waits for each promise the call's user code returns and resumes the call with its outcome. */
+/**
+ * Waits for each promise the call's user code returns and resumes the call with its outcome.
+ *
+ * While it waits, the flow is busy: outside calls queue, and chained calls are told apart by the
+ * async frame the user code ran in. A promise returned by code that ran outside any frame (a body
+ * or hook not declared `async` that had returned synchronously before, so it ran unframed) cannot
+ * be told apart from outside calls: the code after its `await`s might chain a transition, which
+ * must not queue behind the very call waiting for it. Until such a promise settles the flow is not
+ * busy (calls made meanwhile run at once) but waiters are still held back.
+ */
 async function settle(call: Call): Promise<unknown> {
   const fs = flag(call.flow);
-  fs.active++;
+  let busy = !call.frameless;
+  if (busy) fs.active++;
+  else fs.depth++;
   try {
     for (;;) {
       try {
@@ -311,17 +324,34 @@ async function settle(call: Call): Promise<unknown> {
       } catch (error) {
         fail(call, error);
       }
+      if (!busy) {
+        // From here on the call's user code runs inside this frame.
+        busy = true;
+        fs.depth--;
+        fs.active++;
+      }
+      call.frameless = false;
       const out = advance(call);
       if (out !== PENDING) return out;
     }
   } finally {
-    fs.active--;
+    if (busy) fs.active--;
+    else fs.depth--;
     leave(call.flow, fs);
   }
 }
 
-function callHook(flow: Flow, hook: HookEntry, event: HookEventRecord): unknown {
-  if (hook.probed && !hook.async) return invokeHook(flow, hook, event);
+/** Runs a hook; `call.frameless` tells whether a promise it returns came from code outside the async frame. */
+function callHook(call: Call, hook: HookEntry, event: HookEventRecord): unknown {
+  const flow = call.flow;
+  if (hook.probed && !hook.async) {
+    const out = invokeHook(flow, hook, event);
+    if (isThenable(out)) {
+      call.frameless = !insideOf(flow);
+      hook.async = true;
+    }
+    return out;
+  }
   // A hook that returns promises (or may: not called yet) runs inside the async frame, so that a
   // transition it calls after an `await` counts as chained, not as an outside call.
   const result = insideOf(flow) ? invokeHook(flow, hook, event) : runInFrame(flow, invokeHook, flow, hook, event);
@@ -351,7 +381,7 @@ function nextHook(call: Call, kind: keyof CompiledHooks): unknown {
     const list = hooksOf(call, call.part, kind);
     if (list !== undefined && call.hook < list.length) {
       const hook = list[call.hook++]!;
-      return callHook(call.flow, hook, call.parts[call.part]!.event!);
+      return callHook(call, hook, call.parts[call.part]!.event!);
     }
     call.part++;
     call.hook = 0;
@@ -445,6 +475,13 @@ function advance(call: Call): unknown {
           if (!isThenable(value)) {
             accept(call, value);
             continue;
+          }
+          if (!call.plan.async) {
+            // Probed synchronous before, so the body ran outside the async frame (see `settle`);
+            // its later calls run inside one.
+            call.frameless = !insideOf(call.flow);
+            call.plan.async = true;
+            refreshPlan(call.plan);
           }
           break;
         case Step.Undo: {

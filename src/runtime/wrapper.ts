@@ -21,9 +21,8 @@ import type { StateValue } from '../core/errors.ts';
 import { live } from '../core/live.ts';
 import { isThenable, refreshPlan, type ClassRecord, type CompiledDefinition, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { readState, seeClass, writeState } from './access.ts';
-import { flag, flowState, journalRollback, record } from './flow-state.ts';
+import { flag, flowState, journalRollback, record, type FlowState } from './flow-state.ts';
 import { checkGuards, refusal } from './refusals.ts';
-import { runInFrame } from './async-context.ts';
 import { backValue, callGeneral, leave } from './call.ts';
 
 type Flow = Record<PropertyKey, any>;
@@ -164,6 +163,11 @@ function restore(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source
  * A body that is not declared `async` returned a promise on the fast path: finish the call
  * asynchronously (rollback on rejection) and route later calls of this method through the
  * async-aware path, where chained calls after an `await` are recognised.
+ *
+ * This call's body already ran outside the async frame, so a transition called after one of its
+ * `await`s cannot be told from an outside call. It must not queue behind this call (which may be
+ * waiting for it): until the promise settles the flow is not busy, only its waiters are held back
+ * (as in call.ts `settle`).
  */
 function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source: StateValue, promise: PromiseLike<unknown>): Promise<unknown> {
   const plan = planOfDefinition(flow, def);
@@ -172,23 +176,22 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
     plan.probed = true;
     refreshPlan(plan);
   }
-  const state = rec.state;
   const fs = flag(flow);
   fs.depth++;
-  fs.active++;
-  if (def.target !== undefined) record(fs, { state, transition: def.name, source, target: def.target });
-  return runInFrame(flow, async () => {
-    try {
-      return await promise;
-    } catch (error) {
-      restore(flow, rec, def, source, error);
-      throw error;
-    } finally {
-      fs.depth--;
-      fs.active--;
-      leave(flow, fs);
-    }
-  });
+  if (def.target !== undefined) record(fs, { state: rec.state, transition: def.name, source, target: def.target });
+  return settleAdopted(flow, fs, rec, def, source, promise);
+}
+
+async function settleAdopted(flow: Flow, fs: FlowState, rec: ClassRecord, def: TransitionDefinition, source: StateValue, promise: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    return await promise;
+  } catch (error) {
+    restore(flow, rec, def, source, error);
+    throw error;
+  } finally {
+    fs.depth--;
+    leave(flow, fs);
+  }
 }
 
 function planOfDefinition(flow: Flow, def: TransitionDefinition): Plan | undefined {
