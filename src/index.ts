@@ -10,7 +10,7 @@ export { State, type StateOptions, type HookEvent, type HookKindName, type Metho
 export { superTransition } from './runtime/super-transition.ts';
 export { actingAs } from './runtime/acting.ts';
 export { TransitionNotAllowed, InvalidTransitionInput, StateSkipped, type StateValue, type NotAllowedReason } from './core/errors.ts';
-export type { TransitionDefinition, Condition, ConditionResult, Permission } from './core/definition.ts';
+export type { TransitionDefinition, Condition, ConditionResult, Permission, TargetFunction } from './core/definition.ts';
 export type { TransitionOptions, DualMethodDecorator } from './define/decorators.ts';
 export type { HookOptions } from './runtime/hooks.ts';
 export type { WaitOptions } from './runtime/waiting.ts';

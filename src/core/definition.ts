@@ -19,14 +19,22 @@ import { live } from './live.ts';
 export type ConditionResult = boolean | { readonly ok: boolean; readonly reason?: string };
 export type Condition<F = any, A extends unknown[] = any[]> = (flow: F, ...args: A) => ConditionResult;
 export type Permission<F = any, U = any> = (flow: F, user: U) => boolean;
+/** A dynamic target: computed after the `before` hooks, from the flow and the call's arguments; one of the transition's `targets`. */
+export type TargetFunction<V extends StateValue = StateValue, F = any, A extends unknown[] = any[]> = (flow: F, ...args: A) => V;
 
 /** One transition, as `State.transitions()` reports it. */
 export interface TransitionDefinition<V extends StateValue = StateValue> {
   /** The method name. */
   readonly name: string;
   readonly source: readonly V[] | typeof ANY;
-  /** `undefined` for a transition without target (checks and runs the body, keeps the state). */
-  readonly target: V | undefined;
+  /**
+   * The state it moves to before the body runs: a value, a function computing it (a dynamic
+   * target, one of `targets`), or `undefined` for a transition without target (checks and runs
+   * the body, keeps the state).
+   */
+  readonly target: V | TargetFunction<V> | undefined;
+  /** Every value the transition may move to: `[target]`, a dynamic target's declared `targets`, or `[]` without target. */
+  readonly targets: readonly V[];
   readonly label: string;
   readonly conditions: readonly Condition[];
   readonly permission: Permission | undefined;
@@ -86,12 +94,23 @@ export interface Plan {
   fast: boolean;
   /** Validation needed before anything changes (`input` on some transition). */
   hasInput: boolean;
+  /** Some transition of the method computes its target (a target function). */
+  dynamicTarget: boolean;
 }
 
 export type HookKind = 'before' | 'success' | 'error' | 'after';
 
 export interface HookEntry {
   readonly kind: HookKind;
+  /**
+   * `'enter'` (`onEnter`, kind `success`): runs only when the transition has a target among
+   * `values`; `'exit'` (`onExit`, kind `before`): only when it has a target and its source is
+   * among `values`. `undefined`: every transition.
+   */
+  readonly filter: 'enter' | 'exit' | undefined;
+  readonly values: ReadonlySet<StateValue> | undefined;
+  /** `{ transitions: [...] }`: runs only for transitions of those method names. */
+  readonly transitions: ReadonlySet<string> | undefined;
   /** Learned from the first call, like a plan's: async hooks run inside the async frame. */
   async: boolean;
   probed: boolean;
@@ -253,7 +272,7 @@ export function findDefinition(lane: Lane, value: StateValue): CompiledDefinitio
 
 /** Recomputes whether a plan may use the fast path (after stacking, or learning that it is async). */
 export function refreshPlan(plan: Plan): void {
-  plan.fast = plan.lanes.length === 1 && plan.probed && !plan.async && !plan.hasInput;
+  plan.fast = plan.lanes.length === 1 && plan.probed && !plan.async && !plan.hasInput && !plan.dynamicTarget;
 }
 
 /** A body returned `value` on a call: if the plan did not know whether it is async, now it does. */

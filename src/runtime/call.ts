@@ -10,7 +10,7 @@
  * same with half the code and measured 4-5x slower: its resumptions and arrays dominated.)
  */
 
-import { InvalidTransitionInput, type StateValue } from '../core/errors.ts';
+import { InvalidTransitionInput, show, type StateValue } from '../core/errors.ts';
 import { findDefinition, isThenable, learn, refreshPlan, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { className, readState, recordFor, recordOf, writeState } from './access.ts';
 import { checkConditions, checkPermission, refusal } from './refusals.ts';
@@ -227,6 +227,8 @@ export function leave(flow: Flow, fs: FlowState): void {
 const enum Step {
   Input,
   Before,
+  /** Dynamic targets are computed (and checked against `targets`) before anything is set. */
+  Target,
   Set,
   Body,
   Success,
@@ -241,6 +243,8 @@ const enum Step {
 class Part {
   /** Created only when the class has hooks for this State. */
   event: HookEventRecord | undefined = undefined;
+  /** The value to set: the static target, a dynamic one once computed (Step.Target), or `undefined` without target. */
+  target: StateValue | undefined;
   constructor(
     readonly state: StateSpec<any>,
     readonly rec: ClassRecord,
@@ -248,7 +252,9 @@ class Part {
     readonly source: StateValue,
     /** `undefined` when the class has no hooks for this State. */
     readonly hooks: CompiledHooks | undefined,
-  ) {}
+  ) {
+    this.target = typeof def.target === 'function' ? undefined : def.target;
+  }
 }
 
 const PENDING: unique symbol = Symbol('pending');
@@ -381,12 +387,27 @@ function nextHook(call: Call, kind: keyof CompiledHooks): unknown {
     const list = hooksOf(call, call.part, kind);
     if (list !== undefined && call.hook < list.length) {
       const hook = list[call.hook++]!;
-      return callHook(call, hook, call.parts[call.part]!.event!);
+      const part = call.parts[call.part]!;
+      if (hook.transitions !== undefined || hook.filter !== undefined) {
+        if (!applies(hook, call.plan.name, part)) continue;
+      }
+      return callHook(call, hook, part.event!);
     }
     call.part++;
     call.hook = 0;
   }
   return NO_HOOK;
+}
+
+/**
+ * Whether a filtered hook runs for this part: `{ transitions }` names the method; `onExit` needs a
+ * transition with a target whose source is among its values, `onEnter` one whose target is.
+ */
+function applies(hook: HookEntry, name: string, part: Part): boolean {
+  if (hook.transitions !== undefined && !hook.transitions.has(name)) return false;
+  if (hook.filter === undefined) return true;
+  if (part.def.target === undefined) return false;
+  return hook.values!.has(hook.filter === 'exit' ? part.source : part.target!);
 }
 
 /** Which hooks each hook step runs. */
@@ -402,7 +423,7 @@ function hooksDone(call: Call): void {
   switch (call.step) {
     case Step.Before:
       adoptArgs(call);
-      moveTo(call, Step.Set);
+      moveTo(call, call.plan.dynamicTarget ? Step.Target : Step.Set);
       return;
     case Step.After:
       call.step = Step.Done;
@@ -454,11 +475,15 @@ function advance(call: Call): unknown {
             continue;
           }
           break;
+        case Step.Target:
+          computeTargets(call);
+          call.step = Step.Set;
+          continue;
         case Step.Set: {
           // The state changes before the body runs.
           while (call.set < call.parts.length) {
             const part = call.parts[call.set]!;
-            const target = part.def.target;
+            const target = part.target;
             if (target !== undefined) {
               writeState(call.flow, part.rec, part.state, target);
               const fs = call.fs ?? flowState(call.flow);
@@ -537,6 +562,7 @@ function fail(call: Call, error: unknown): void {
       call.step = Step.Done;
       return;
     case Step.Before:
+    case Step.Target:
     case Step.Set:
     case Step.Body:
     case Step.Success:
@@ -595,6 +621,26 @@ function rollback(call: Call): void {
   call.set = 0;
 }
 
+/**
+ * Computes every dynamic target, each checked against its `targets`, before any is set: a value
+ * outside them is a `TypeError` and nothing changes. From here on hook events carry the value.
+ */
+function computeTargets(call: Call): void {
+  for (const part of call.parts) {
+    const fn = part.def.target;
+    if (typeof fn !== 'function') continue;
+    const value: unknown = fn(call.flow, ...call.args);
+    if (!part.def.targets.includes(value as StateValue)) {
+      const what = isThenable(value) ? 'a promise (target functions must be synchronous)' : show(value);
+      throw new TypeError(
+        `${className(call.flow)}.${call.plan.name}(): its target function returned ${what}, which is not one of its targets (${part.def.targets.map(show).join(', ')}); return one of them, or add it to targets.`,
+      );
+    }
+    part.target = value as StateValue;
+    if (part.event !== undefined) part.event.target = part.target;
+  }
+}
+
 /** A `before` hook may have replaced `event.args` with a new array: the body gets that one. */
 function adoptArgs(call: Call): void {
   for (const part of call.parts) {
@@ -612,7 +658,8 @@ function adoptArgs(call: Call): void {
 function begin(call: Call): void {
   for (const part of call.parts) {
     if (part.hooks !== undefined) {
-      const target = part.def.target;
+      // A dynamic target is not known yet: `before` and `onExit` hooks see the source.
+      const target = part.target;
       part.event = { flow: call.flow, state: part.state, transition: call.plan.name, source: part.source, target: target !== undefined ? target : part.source, args: call.args, user: actingUser() };
     }
   }

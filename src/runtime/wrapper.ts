@@ -178,7 +178,8 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
   }
   const fs = flag(flow);
   fs.depth++;
-  if (def.target !== undefined) record(fs, { state: rec.state, transition: def.name, source, target: def.target });
+  // On the fast path a target is a value: methods with target functions take the general path.
+  if (def.target !== undefined) record(fs, { state: rec.state, transition: def.name, source, target: def.target as StateValue });
   return settleAdopted(flow, fs, rec, def, source, promise);
 }
 

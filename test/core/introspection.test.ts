@@ -73,6 +73,7 @@ describe('State#transitions(Class)', () => {
         name: 'submit',
         source: [Stage.New],
         target: Stage.Review,
+        targets: [Stage.Review],
         label: 'Send to review',
         conditions: [],
         permission: undefined,
@@ -90,9 +91,15 @@ describe('State#transitions(Class)', () => {
     assert.equal(remove!.target, Stage.Removed);
   });
 
+  test('only the documented fields are enumerable (what the runtime adds is hidden)', () => {
+    for (const d of stage.transitions(ReviewFlow)) {
+      assert.deepEqual(Object.keys(d).sort(), ['conditions', 'input', 'label', 'meta', 'name', 'onError', 'permission', 'rewind', 'source', 'target', 'targets']);
+    }
+  });
+
   test('every documented field is present', () => {
     for (const d of stage.transitions(ReviewFlow)) {
-      for (const key of ['name', 'source', 'target', 'label', 'conditions', 'permission', 'onError', 'rewind', 'meta']) {
+      for (const key of ['name', 'source', 'target', 'targets', 'label', 'conditions', 'permission', 'onError', 'rewind', 'meta', 'input']) {
         assert.ok(key in d, `${d.name} lacks ${key}`);
       }
     }

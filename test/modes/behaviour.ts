@@ -263,6 +263,35 @@ export function describeBehaviour(mode: 'standard' | 'legacy', flows: FlowsModul
       });
     });
 
+    describe('entry and exit hooks, per-transition hooks, dynamic targets', () => {
+      test('a dynamic target is computed before the state is set; onExit sees the source, onEnter the computed value', () => {
+        const { RoutedFlow } = flows;
+        for (let i = 0; i < 2; i++) {
+          const low = new RoutedFlow({});
+          low.route();
+          assert.equal(low.review.stage, Stage.Review);
+          assert.deepEqual(low.events, ['exit new (target new)', 'body in review', 'enter review']);
+          const high = new RoutedFlow({ score: 9 });
+          high.route();
+          assert.equal(high.review.stage, Stage.Published);
+          assert.deepEqual(high.events, ['exit new (target new)', 'body in published', 'enter published']);
+        }
+      });
+
+      test('a hook with { transitions } runs for those transitions only', () => {
+        const { RoutedFlow } = flows;
+        const flow = new RoutedFlow({});
+        flow.route();
+        flow.hide();
+        assert.deepEqual(flow.events, ['exit new (target new)', 'body in review', 'enter review', 'after hide']);
+      });
+
+      test('undeclared values in onEnter or in targets are TypeErrors naming them', () => {
+        assert.throws(() => flows.defineOnEnterUnknownValue(), (e: unknown) => e instanceof TypeError && e.message.includes('"archived"') && e.message.includes('entered()'));
+        assert.throws(() => flows.defineUnknownTargetsValue(), (e: unknown) => e instanceof TypeError && e.message.includes('"archived"') && e.message.includes('route()'));
+      });
+    });
+
     describe('definition errors are TypeErrors thrown when the class is defined', () => {
       test('an unknown value names the value and the method', () => {
         assert.throws(() => flows.defineUnknownTarget(), (e: unknown) => e instanceof TypeError && e.message.includes('"archived"') && e.message.includes('archive()'));
