@@ -52,11 +52,11 @@ class Toggle {
     this.row.stage = value;
   }
   @side.transition({ source: 'a', target: 'b' })
-  flip() {
+  async flip() {
     this.row.touched++;
   }
   @side.transition({ source: 'b', target: 'a' })
-  flop() {
+  async flop() {
     this.row.touched++;
   }
 }

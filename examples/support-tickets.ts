@@ -10,8 +10,12 @@ import { MikroORM, defineEntity, p, type EntityManager, type InferEntity } from 
 import { State, TransitionNotAllowed, toMermaid } from 'transitional';
 import { ConcurrentTransition, TransitionLog, history, persistTransitions, sqliteOptions } from 'transitional/mikro-orm';
 
-// 1. The states, declared once.
-export const status = new State(['new', 'triaged', 'in_progress', 'waiting', 'resolved', 'closed', 'escalated'] as const, { name: 'status', default: 'new' });
+// 1. The states, declared once, with labels for people (diagrams, the CLI, your UI).
+export const status = new State(['new', 'triaged', 'in_progress', 'waiting', 'resolved', 'closed', 'escalated'] as const, {
+  name: 'status',
+  default: 'new',
+  labels: { in_progress: 'In progress', waiting: 'Waiting for the customer', escalated: 'Escalated to billing' },
+});
 export type Status = (typeof status.values)[number];
 
 // 2. An ordinary MikroORM entity: it knows nothing about the flow.
@@ -50,44 +54,52 @@ export class SupportTicketFlow {
     this.ticket.status = value;
   }
 
-  /** Urgent tickets are started at once: a chained transition, in the same database transaction. */
   @status.transition({ source: 'new', target: 'triaged' })
-  triage(priority: 'low' | 'normal' | 'urgent') {
+  async triage(priority: 'low' | 'normal' | 'urgent') {
     this.ticket.priority = priority;
-    if (priority === 'urgent') this.start();
   }
 
   @status.transition({ source: 'triaged', target: 'in_progress', label: 'Take it' })
-  start() {
+  async start() {
     this.ticket.assignee = this.agent;
   }
 
   @status.transition({ source: 'in_progress', target: 'waiting', label: 'Ask the customer' })
-  ask(question: string) {
+  async ask(question: string) {
     this.ticket.question = question;
   }
 
   @status.transition({ source: 'waiting', target: 'in_progress', label: 'Customer replied' })
-  customerReplied() {
-    this.ticket.question = null;
-  }
+  async customerReplied() {}
 
   /** Resolving may close at once; an empty resolution is refused after the state moved, so it rolls back. */
   @status.transition({ source: 'in_progress', target: 'resolved' })
-  resolve(resolution: string, options: { close?: boolean } = {}) {
+  async resolve(resolution: string, options: { close?: boolean } = {}) {
     this.ticket.resolution = resolution;
     if (resolution.trim() === '') throw new Error('a resolution must say what was done');
-    if (options.close === true) this.close();
+    if (options.close === true) await this.close();
   }
 
   @status.transition({ source: 'resolved', target: 'closed' })
-  close() {}
+  async close() {}
 
   /** A refund that fails moves the ticket to `escalated` (and only that is committed). */
   @status.transition({ source: 'in_progress', target: 'resolved', onError: 'escalated' })
   async refund(amount: number) {
     this.ticket.resolution = `refunded ${amount.toFixed(2)} EUR`;
     await refundThroughProvider(amount);
+  }
+
+  /** Urgent tickets are started as soon as they are triaged: a chained transition, in the same database transaction. */
+  @status.onEnter('triaged')
+  async startIfUrgent() {
+    if (this.ticket.priority === 'urgent') await this.start();
+  }
+
+  /** Whichever way a ticket leaves `waiting`, the open question is answered. */
+  @status.onExit('waiting')
+  clearQuestion() {
+    this.ticket.question = null;
   }
 }
 
@@ -147,8 +159,9 @@ export async function main(options: { file?: string; log?: (line: string) => voi
     }
     await loginFlow.ask('Which browser do you use?');
     await loginFlow.customerReplied();
+    log(`#${login.id}: asked, got a reply → ${loginFlow.ticket.status}, question ${String(loginFlow.ticket.question)} (an exit hook of waiting).`);
     await loginFlow.resolve('Reset the password', { close: true });
-    log(`#${login.id}: asked, got a reply, resolved and closed → ${loginFlow.ticket.status}.`);
+    log(`#${login.id}: resolved and closed → ${loginFlow.ticket.status}.`);
 
     // Two agents take the same ticket at the same moment, each in their own entity manager.
     await new SupportTicketFlow(await alice.findOneOrFail(Ticket, refund.id), alice, 'alice').triage('normal');

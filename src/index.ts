@@ -8,11 +8,13 @@ import './core/metadata.ts';
 
 export { State, type StateOptions, type HookEvent, type HookKindName, type MethodName } from './state.ts';
 export { superTransition } from './runtime/super-transition.ts';
+export { actingAs } from './runtime/acting.ts';
 export { TransitionNotAllowed, InvalidTransitionInput, StateSkipped, type StateValue, type NotAllowedReason } from './core/errors.ts';
-export type { TransitionDefinition, Condition, ConditionResult, Permission } from './core/definition.ts';
+export type { TransitionDefinition, Condition, ConditionResult, Permission, TargetFunction } from './core/definition.ts';
 export type { TransitionOptions, DualMethodDecorator } from './define/decorators.ts';
 export type { HookOptions } from './runtime/hooks.ts';
 export type { WaitOptions } from './runtime/waiting.ts';
+export type { AvailableOptions } from './read/introspection.ts';
 export type { StandardSchemaV1 } from './core/standard-schema.ts';
 export { persistWith, type TransitionStore, type UnitOfWork, type StateChange } from './persistence.ts';
 export { toMermaid, toDot } from './read/diagram.ts';

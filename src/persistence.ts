@@ -14,6 +14,7 @@ import type { State } from './state.ts';
 import { ownMetadata } from './core/metadata.ts';
 import { bumpHookVersion, ownRecord } from './core/definition.ts';
 import type { StateValue } from './core/errors.ts';
+import { planOf, transitionsOf } from './read/introspection.ts';
 
 /**
  * One state change kept by a call: what a store persists. (The runtime journals the same record,
@@ -32,6 +33,11 @@ export interface UnitOfWork {
   readonly flow: object;
   /** The method name of the outermost transition. */
   readonly transition: string;
+  /**
+   * The user the call acts for: the `user` of the `actingAs` it was made in, `undefined` outside
+   * one (`persistTransitions`' `actor(flow, user)` receives it).
+   */
+  readonly user: unknown;
   /**
    * The state changes the call made and kept so far, in order: one per transition of a chain
    * (rolled-back ones are gone; an `onError` move is there, and so are the transitions that
@@ -74,7 +80,10 @@ export interface TransitionStore {
 
 /**
  * Routes every outermost call of `flowClass` (and its subclasses) that changes `state` through
- * `store`. From then on such calls always return a promise.
+ * `store`. From then on such calls always return a promise, so every transition method of the
+ * class for `state` (inherited ones included) must be declared `async`: a `TypeError` names those
+ * that are not. A subclass defined later that adds a method not declared `async` fails the same
+ * way when it is defined.
  *
  * @example
  * persistWith(stage, TicketFlow, myStore);
@@ -82,6 +91,13 @@ export interface TransitionStore {
 export function persistWith<V extends StateValue>(state: State<V>, flowClass: abstract new (...args: any[]) => object, store: TransitionStore): void {
   if (typeof flowClass !== 'function') throw new TypeError(`persistWith(${state}, ...): the second argument must be a flow class.`);
   if (!store || typeof store.run !== 'function') throw new TypeError(`persistWith(${state}, ${flowClass.name}, ...): the store must have a run(unit, call) method.`);
+  const notAsync = [...new Set(transitionsOf(state, flowClass).map((t) => t.name))].filter((name) => planOf(flowClass.prototype, name)?.declaredAsync === false);
+  if (notAsync.length !== 0) {
+    const list = notAsync.map((name) => `${name}()`).join(', ');
+    throw new TypeError(
+      `${flowClass.name} cannot be persisted for ${state}: a persisted transition always returns a promise, but ${list} ${notAsync.length === 1 ? 'is' : 'are'} not declared async. Declare ${notAsync.length === 1 ? 'it' : 'them'} async (async ${notAsync[0]}(...) { ... }) so that TypeScript types the calls as promises.`,
+    );
+  }
   const rec = ownRecord(ownMetadata(flowClass), state);
   if (rec.ownPersistence !== undefined && rec.ownPersistence !== store) {
     throw new TypeError(`persistWith(${state}, ${flowClass.name}, ...): ${flowClass.name} is already persisted for ${state}.`);

@@ -10,13 +10,15 @@ import {
   accessorDecorator,
   hookDecorator,
   inheritDecorator,
+  stateHookDecorator,
   transitionDecorator,
   type DualMethodDecorator,
   type TransitionOptions,
 } from './define/decorators.ts';
 import { registerExternalHook, type HookOptions } from './runtime/hooks.ts';
+import { show } from './core/errors.ts';
 import { readState, recordOf } from './runtime/access.ts';
-import { available, can, hasPermission, transitionsOf } from './read/introspection.ts';
+import { available, can, hasPermission, transitionsOf, type AvailableOptions } from './read/introspection.ts';
 import { waitForState, type WaitOptions } from './runtime/waiting.ts';
 
 export interface StateOptions<V extends StateValue> {
@@ -26,9 +28,15 @@ export interface StateOptions<V extends StateValue> {
   readonly ordered?: boolean;
   /** A name for messages, diagrams and the CLI (default: `"state"`). */
   readonly name?: string;
+  /** Text for people, per value (diagrams, the CLI, your UI through `s.label(value)`); a value without one is shown as it is. */
+  readonly labels?: { readonly [K in V]?: string };
 }
 
-/** What every hook receives. `target` equals `source` for a transition without target. */
+/**
+ * What every hook receives. `target` equals `source` for a transition without target; for a dynamic
+ * target it is the computed value once computed (`before` and `onExit` hooks, which run earlier, see
+ * the source).
+ */
 export interface HookEvent<V extends StateValue = StateValue, F = any> {
   readonly flow: F;
   readonly state: State<V>;
@@ -38,19 +46,28 @@ export interface HookEvent<V extends StateValue = StateValue, F = any> {
   readonly target: V;
   /** The call's arguments; a `before` hook may change them before the body sees them. */
   args: unknown[];
+  /** The user the call acts for (`actingAs(user, ...)`); `undefined` outside `actingAs`. */
+  readonly user: unknown;
   /** `onSuccess`, `after`: what the body returned (resolved, for async bodies). */
   readonly result?: unknown;
   /** `onError`, `after` (on failure): what was thrown. */
   readonly error?: unknown;
 }
 
-/** A hook decorator: the method takes the event, whose `flow` is the decorated class. */
-export interface HookDecorator<V extends StateValue> {
-  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
-  <This, T extends (this: This, event: HookEvent<V, This>) => unknown>(target: This, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+/**
+ * A hook decorator: the method takes the event, whose `flow` is the decorated class. `N`: the
+ * transition names given as `{ transitions }`, each of which the class must have as a method.
+ */
+export interface HookDecorator<V extends StateValue, N extends string = never> {
+  <This extends HasMethods<N>, T extends (this: This, event: HookEvent<V, This>) => unknown>(value: T, context: ClassMethodDecoratorContext<This, T>): T | void;
+  <This extends HasMethods<N>, T extends (this: This, event: HookEvent<V, This>) => unknown>(target: This, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
 }
 
-export type HookKindName = 'before' | 'success' | 'error' | 'after';
+/** A class that has a method for each of the names `N` (anything when there are none). */
+type HasMethods<N extends string> = [N] extends [never] ? unknown : { readonly [K in N]: (...args: any[]) => unknown };
+
+/** The kinds `s.hook()` accepts; `'success'` and `'error'` are the older names of `'onSuccess'` and `'onError'`. */
+export type HookKindName = 'before' | 'onSuccess' | 'onError' | 'after' | 'success' | 'error';
 
 /**
  * TypeScript's `NoInfer` (5.4+), spelled so that TypeScript 5.0–5.3 read the published `.d.ts`
@@ -79,6 +96,22 @@ export type EnumValues<E extends EnumObject> = { [K in keyof E]: K extends strin
 
 /** A UTF-16 surrogate that is not half of a pair (in `u` mode, pairs are one code point). */
 const LONE_SURROGATE = /\p{Cs}/u;
+
+/** The `labels` option, keyed by the declared values (object keys are strings: `1` is found under `'1'`). */
+function labelsOf(values: readonly StateValue[], labels: Readonly<Record<string, unknown>> | undefined, name: string): Map<StateValue, string> {
+  const out = new Map<StateValue, string>();
+  if (labels === undefined) return out;
+  if (labels === null || typeof labels !== 'object') throw new TypeError(`new State(): labels must be an object mapping values to text, e.g. { labels: { ${JSON.stringify(String(values[0]))}: 'Text' } }.`);
+  for (const [key, text] of Object.entries(labels)) {
+    const value = values.find((v) => v === key) ?? values.find((v) => String(v) === key);
+    if (value === undefined) {
+      throw new TypeError(`new State(): labels has ${JSON.stringify(key)}, which is not a value of State(${name}) (declared: ${values.map(show).join(', ')}).`);
+    }
+    if (typeof text !== 'string') throw new TypeError(`new State(): the label of ${show(value)} must be a string, got ${text === null ? 'null' : typeof text}.`);
+    out.set(value, text);
+  }
+  return out;
+}
 
 /** Values of an enum object or of a literal array. Numeric enums' reverse mappings are left out. */
 function valuesOf(values: object): StateValue[] {
@@ -119,6 +152,7 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
   /** Where the value lives on a flow whose class declares no accessors. @internal */
   readonly slot: symbol;
   readonly #index: Map<StateValue, number>;
+  readonly #labels: Map<StateValue, string>;
 
   constructor(values: readonly V[] | EnumObject, options: StateOptions<V> = {}) {
     const list = valuesOf(values);
@@ -139,6 +173,7 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
     if (options.default !== undefined && !this.#index.has(options.default)) {
       throw new TypeError(`new State(): default ${JSON.stringify(options.default)} is not one of the values (${list.map((v) => JSON.stringify(v)).join(', ')}).`);
     }
+    this.#labels = labelsOf(list, options.labels, name);
     this.values = Object.freeze(list) as readonly V[];
     this.default = options.default;
     this.ordered = options.ordered === true;
@@ -159,6 +194,19 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
 
   toString(): string {
     return `State(${this.name})`;
+  }
+
+  /**
+   * The label of `value` (`labels` option), or the value as text when it has none.
+   *
+   * @example
+   * const status = new State(['in_progress', 'done'] as const, { labels: { in_progress: 'In progress' } });
+   * status.label('in_progress'); // 'In progress'
+   * status.label('done');        // 'done'
+   */
+  label(value: V): string {
+    if (!this.#index.has(value)) throw new TypeError(`${this}.label(${show(value)}): ${show(value)} is not a declared value.`);
+    return this.#labels.get(value) ?? String(value);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -191,29 +239,62 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
     return inheritDecorator(this);
   }
 
-  /** Runs before the state changes; may change `event.args`, or throw to abort with nothing changed. */
-  before(options?: HookOptions): HookDecorator<V> {
+  /**
+   * Runs before the state changes; may change `event.args`, or throw to abort with nothing changed.
+   * `{ transitions: [...] }`: only for those transitions.
+   */
+  before<const N extends string = never>(options?: HookOptions<N>): HookDecorator<V, N> {
     return hookDecorator(this, 'before', options);
   }
 
   /** Runs after the body succeeded; a throw here rolls the transition back. */
-  onSuccess(options?: HookOptions): HookDecorator<V> {
+  onSuccess<const N extends string = never>(options?: HookOptions<N>): HookDecorator<V, N> {
     return hookDecorator(this, 'success', options);
   }
 
   /** Runs after a failure was rolled back; a transition it calls starts from the rolled-back state. */
-  onError(options?: HookOptions): HookDecorator<V> {
+  onError<const N extends string = never>(options?: HookOptions<N>): HookDecorator<V, N> {
     return hookDecorator(this, 'error', options);
   }
 
   /** Runs last, whatever happened (like `finally`). */
-  after(options?: HookOptions): HookDecorator<V> {
+  after<const N extends string = never>(options?: HookOptions<N>): HookDecorator<V, N> {
     return hookDecorator(this, 'after', options);
   }
 
-  /** Registers a hook from outside the class; it applies to `flowClass` and its subclasses. */
-  hook<F extends object>(flowClass: AnyClass<F>, kind: HookKindName, fn: (event: HookEvent<V, F>) => unknown, options?: HookOptions): void {
-    registerExternalHook(this, flowClass, kind, fn, options);
+  /**
+   * Runs after a call that entered one of `values` succeeded: an `onSuccess` hook (same place,
+   * same order) for transitions whose target is among them, even when it equals the source. A
+   * transition without target enters nothing.
+   *
+   * @example
+   * @status.onEnter('resolved') notify(event: HookEvent<Status>) { this.mailer.send(this.ticket, event.transition); }
+   */
+  onEnter<const N extends string = never>(values: V | readonly V[], options?: HookOptions<N>): HookDecorator<V, N> {
+    return stateHookDecorator(this, 'enter', values, options);
+  }
+
+  /**
+   * Runs before the state leaves one of `values`: a `before` hook (same place, same order) for
+   * transitions with a target whose source is among them. A transition without target leaves nothing.
+   *
+   * @example
+   * @status.onExit('waiting') clearQuestion() { this.ticket.question = null; }
+   */
+  onExit<const N extends string = never>(values: V | readonly V[], options?: HookOptions<N>): HookDecorator<V, N> {
+    return stateHookDecorator(this, 'exit', values, options);
+  }
+
+  /**
+   * Registers a hook from outside the class; it applies to `flowClass` and its subclasses. Returns
+   * a function that removes it.
+   *
+   * @example
+   * const stop = stage.hook(ReviewFlow, 'onSuccess', (e) => metrics.count(e.transition), { transitions: ['publish'] });
+   * stop();
+   */
+  hook<F extends object>(flowClass: AnyClass<F>, kind: HookKindName, fn: (event: HookEvent<V, F>) => unknown, options?: HookOptions<MethodName<F>>): () => void {
+    return registerExternalHook(this, flowClass, kind, fn, options);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -229,17 +310,31 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
     return transitionsOf(this, flowClass) as TransitionDefinition<V>[];
   }
 
-  /** Whether `flow[name](...args)` would pass the source and condition checks now. */
+  /**
+   * Whether `flow[name](...args)` would pass the source and condition checks now (the conditions
+   * get `args`). Never throws because of user code: a condition that throws counts as failing.
+   *
+   * @example
+   * stage.can(order, 'pay', { amount: 10 });
+   */
   can<F extends object>(flow: F, name: MethodName<F>, ...args: unknown[]): boolean {
     return can(this, flow, name, args);
   }
 
-  /** The transitions that `can` run now; with `user`, only those whose `permission` allows that user. */
-  available<F extends object>(flow: F, options?: { readonly user?: unknown }): TransitionDefinition<V>[] {
+  /**
+   * The transitions that `can` run now, their conditions called with `args` (none by default).
+   * With a `user` key (even `user: undefined`, an anonymous user), only those whose `permission`
+   * allows that user; without one, permissions are not consulted. A condition or permission that
+   * throws counts as refusing.
+   *
+   * @example
+   * stage.available(order, { user, args: [payment] }).map((t) => t.label);
+   */
+  available<F extends object>(flow: F, options?: AvailableOptions): TransitionDefinition<V>[] {
     return available(this, flow, options) as TransitionDefinition<V>[];
   }
 
-  /** Whether `user` may trigger `name` (a transition without `permission` allows everyone). */
+  /** Whether `user` may trigger `name` (a transition without `permission` allows everyone; one that throws refuses). */
   hasPermission<F extends object>(flow: F, name: MethodName<F>, user: unknown): boolean {
     return hasPermission(this, flow, name, user);
   }

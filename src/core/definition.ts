@@ -19,14 +19,22 @@ import { live } from './live.ts';
 export type ConditionResult = boolean | { readonly ok: boolean; readonly reason?: string };
 export type Condition<F = any, A extends unknown[] = any[]> = (flow: F, ...args: A) => ConditionResult;
 export type Permission<F = any, U = any> = (flow: F, user: U) => boolean;
+/** A dynamic target: computed after the `before` hooks, from the flow and the call's arguments; one of the transition's `targets`. */
+export type TargetFunction<V extends StateValue = StateValue, F = any, A extends unknown[] = any[]> = (flow: F, ...args: A) => V;
 
 /** One transition, as `State.transitions()` reports it. */
 export interface TransitionDefinition<V extends StateValue = StateValue> {
   /** The method name. */
   readonly name: string;
   readonly source: readonly V[] | typeof ANY;
-  /** `undefined` for a transition without target (checks and runs the body, keeps the state). */
-  readonly target: V | undefined;
+  /**
+   * The state it moves to before the body runs: a value, a function computing it (a dynamic
+   * target, one of `targets`), or `undefined` for a transition without target (checks and runs
+   * the body, keeps the state).
+   */
+  readonly target: V | TargetFunction<V> | undefined;
+  /** Every value the transition may move to: `[target]`, a dynamic target's declared `targets`, or `[]` without target. */
+  readonly targets: readonly V[];
   readonly label: string;
   readonly conditions: readonly Condition[];
   readonly permission: Permission | undefined;
@@ -34,6 +42,15 @@ export interface TransitionDefinition<V extends StateValue = StateValue> {
   readonly rewind: boolean;
   readonly meta: unknown;
   readonly input: StandardSchemaV1 | undefined;
+}
+
+/**
+ * A definition as the runtime holds it: the public fields, plus (non-enumerable, so
+ * `transitions()` entries show only the documented ones) what the hot path reads.
+ */
+export interface CompiledDefinition extends TransitionDefinition {
+  /** Some check runs between the source check and the state change: `conditions`, or a `permission` (under `actingAs`). */
+  readonly guarded: boolean;
 }
 
 /** The source that matches every state. Exposed as `State.ANY`. */
@@ -44,12 +61,12 @@ export interface Lane {
   readonly state: StateSpec<any>;
   /** The method plan this lane belongs to. */
   readonly plan: Plan;
-  readonly defs: TransitionDefinition[];
+  readonly defs: CompiledDefinition[];
   /** Parallel arrays: `sources[i]` is handled by `bySource[i]` (a linear scan beats a Map for a few). */
   readonly sources: StateValue[];
-  readonly bySource: TransitionDefinition[];
+  readonly bySource: CompiledDefinition[];
   /** The transition whose source is `State.ANY`, if any. */
-  any: TransitionDefinition | undefined;
+  any: CompiledDefinition | undefined;
   /** The flow class of the last call and its record: a one-entry cache for the hot path. */
   seenClass: unknown;
   seenRecord: ClassRecord;
@@ -60,6 +77,11 @@ export interface Plan {
   readonly name: string;
   /** The undecorated method body; `superTransition` calls it. */
   readonly body: Function;
+  /**
+   * The body is declared `async`: every outcome of a call, errors and refusals included, is a
+   * promise (README, Errors).
+   */
+  readonly declaredAsync: boolean;
   readonly lanes: Lane[];
   /** The body returns promises: run it inside the async frame that lets its chained calls in. */
   async: boolean;
@@ -72,12 +94,23 @@ export interface Plan {
   fast: boolean;
   /** Validation needed before anything changes (`input` on some transition). */
   hasInput: boolean;
+  /** Some transition of the method computes its target (a target function). */
+  dynamicTarget: boolean;
 }
 
 export type HookKind = 'before' | 'success' | 'error' | 'after';
 
 export interface HookEntry {
   readonly kind: HookKind;
+  /**
+   * `'enter'` (`onEnter`, kind `success`): runs only when the transition has a target among
+   * `values`; `'exit'` (`onExit`, kind `before`): only when it has a target and its source is
+   * among `values`. `undefined`: every transition.
+   */
+  readonly filter: 'enter' | 'exit' | undefined;
+  readonly values: ReadonlySet<StateValue> | undefined;
+  /** `{ transitions: [...] }`: runs only for transitions of those method names. */
+  readonly transitions: ReadonlySet<string> | undefined;
   /** Learned from the first call, like a plan's: async hooks run inside the async frame. */
   async: boolean;
   probed: boolean;
@@ -108,7 +141,7 @@ export class ClassRecord {
   /** The accessors this class itself declares (a subclass may replace its parent's). */
   readonly declared: { getter?: PropertyKey; setter?: PropertyKey } = {};
   /** This class's own transitions, by method name (a redeclaration replaces the parent's). */
-  readonly methods = new Map<string, TransitionDefinition[]>();
+  readonly methods = new Map<string, CompiledDefinition[]>();
   /** This class's own hooks, decorated and external, in registration order. */
   readonly hooks: HookEntry[] = [];
   /** `hookVersion` when `compiled` was built; any registration anywhere invalidates it. */
@@ -173,7 +206,7 @@ export function recordChain(ctor: Function | undefined, state: StateSpec<any>): 
 }
 
 /** The definition of `name` that a record inherits (its nearest ancestor that declares it). */
-export function inheritedDefinitions(rec: ClassRecord | undefined, name: string): TransitionDefinition[] | undefined {
+export function inheritedDefinitions(rec: ClassRecord | undefined, name: string): CompiledDefinition[] | undefined {
   for (let r = rec; r; r = r.parent) {
     const defs = r.methods.get(name);
     if (defs) return defs;
@@ -212,7 +245,7 @@ export function isAsyncFunction(fn: Function): boolean {
  * Adds a definition to a method's lane, rejecting a source that another transition of the same
  * method already handles (the call could not choose between them).
  */
-export function addToLane(lane: Lane, def: TransitionDefinition, where: string): void {
+export function addToLane(lane: Lane, def: CompiledDefinition, where: string): void {
   if (def.source === ANY) {
     if (lane.any) throw new TypeError(`${where}: two transitions of this method start from State.ANY; stack transitions with distinct sources.`);
     if (lane.sources.length) {
@@ -231,7 +264,7 @@ export function addToLane(lane: Lane, def: TransitionDefinition, where: string):
 }
 
 /** The transition of `lane` that starts from `value`, if any. */
-export function findDefinition(lane: Lane, value: StateValue): TransitionDefinition | undefined {
+export function findDefinition(lane: Lane, value: StateValue): CompiledDefinition | undefined {
   const sources = lane.sources;
   for (let i = 0; i < sources.length; i++) if (sources[i] === value) return lane.bySource[i];
   return lane.any;
@@ -239,7 +272,7 @@ export function findDefinition(lane: Lane, value: StateValue): TransitionDefinit
 
 /** Recomputes whether a plan may use the fast path (after stacking, or learning that it is async). */
 export function refreshPlan(plan: Plan): void {
-  plan.fast = plan.lanes.length === 1 && plan.probed && !plan.async && !plan.hasInput;
+  plan.fast = plan.lanes.length === 1 && plan.probed && !plan.async && !plan.hasInput && !plan.dynamicTarget;
 }
 
 /** A body returned `value` on a call: if the plan did not know whether it is async, now it does. */
@@ -248,4 +281,10 @@ export function learn(plan: Plan, value: unknown): void {
   plan.probed = true;
   plan.async = isThenable(value);
   refreshPlan(plan);
+}
+
+/** Whether `rec`'s class, or an ancestor it is chained to, is persisted (`persistWith`). */
+export function inheritsPersistence(rec: ClassRecord | undefined): boolean {
+  for (let r = rec; r; r = r.parent) if (r.ownPersistence !== undefined) return true;
+  return false;
 }

@@ -9,12 +9,15 @@ export function show(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'symbol' ? value.toString() : String(value);
 }
 
-/** Why a transition was refused: its source does not include the current state, or a condition failed. */
-export type NotAllowedReason = 'source' | 'condition';
+/**
+ * Why a transition was refused: its source does not include the current state, its `permission`
+ * refused the user it acts for (inside `actingAs`), or a condition failed.
+ */
+export type NotAllowedReason = 'source' | 'permission' | 'condition';
 
 /**
- * A transition was called from a state it does not start from, or one of its conditions failed.
- * Nothing changed.
+ * A transition was called from a state it does not start from, by a user its `permission` refuses
+ * (inside `actingAs`), or one of its conditions failed. Nothing changed.
  *
  * @example
  * try { flow.publish(); } catch (e) { if (e instanceof TransitionNotAllowed) console.log(e.transition, e.state, e.reason); }
@@ -26,7 +29,10 @@ export class TransitionNotAllowed extends Error {
     readonly transition: string,
     /** The state the flow was in. */
     readonly state: StateValue,
-    /** `'source'`: no transition of that name starts from `state`; `'condition'`: a condition failed. */
+    /**
+     * `'source'`: no transition of that name starts from `state`; `'permission'`: its `permission`
+     * refused the acting user; `'condition'`: a condition failed.
+     */
     readonly reason: NotAllowedReason,
     message: string,
     /** For `reason: 'condition'`: the failed condition's own explanation, if it gave one. */

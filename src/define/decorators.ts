@@ -20,13 +20,16 @@ import {
   ownRecord,
   recordIn,
   sentenceCase,
+  inheritsPersistence,
+  type CompiledDefinition,
   type Condition,
   type HookKind,
   type Permission,
   type Plan,
+  type TargetFunction,
   type TransitionDefinition,
 } from '../core/definition.ts';
-import { addHook, type HookOptions } from '../runtime/hooks.ts';
+import { addHook, type HookFilter, type HookOptions } from '../runtime/hooks.ts';
 import type { StateSpec } from '../core/state-spec.ts';
 import type { StandardSchemaV1 } from '../core/standard-schema.ts';
 
@@ -102,8 +105,14 @@ export function accessorDecorator(state: StateSpec<any>, kind: 'getter' | 'sette
 export interface TransitionOptions<V extends StateValue, F = any, A extends unknown[] = any[]> {
   /** The state(s) the transition starts from, or `State.ANY`. */
   readonly source: V | readonly V[] | typeof ANY;
-  /** The state it moves to before the body runs; left out, the state stays as it is. */
-  readonly target?: V;
+  /**
+   * The state it moves to before the body runs; left out, the state stays as it is. A function
+   * `(flow, ...args) => value` computes it after the `before` hooks (a dynamic target): it must
+   * return one of `targets`.
+   */
+  readonly target?: V | TargetFunction<V, F, A>;
+  /** With a target function: every value it may return (checked at each call, drawn in diagrams). */
+  readonly targets?: readonly V[];
   /** For people and diagrams; default: the method name in sentence case. */
   readonly label?: string;
   /** Checked in order before anything changes; the first false one refuses the call. */
@@ -126,11 +135,13 @@ function checkValue(state: StateSpec<any>, where: string, what: string, value: u
   }
 }
 
+const NO_TARGETS: readonly StateValue[] = Object.freeze([]);
+
 /** Validates options and builds the definition; every error names the method and the offending value. */
-function defineTransition(state: StateSpec<any>, site: Site, options: TransitionOptions<StateValue>): TransitionDefinition {
+function defineTransition(state: StateSpec<any>, site: Site, options: TransitionOptions<StateValue>): CompiledDefinition {
   const where = `@${state.name}.transition() on ${site.where}`;
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options are required ({ source, target? }).`);
-  const { source, target, label, conditions = [], permission, onError, rewind = false, input, meta } = options;
+  const { source, target, targets, label, conditions = [], permission, onError, rewind = false, input, meta } = options;
   let sources: readonly StateValue[] | typeof ANY;
   if (source === ANY) sources = ANY;
   else if (Array.isArray(source)) {
@@ -142,7 +153,21 @@ function defineTransition(state: StateSpec<any>, site: Site, options: Transition
     for (const s of sources) checkValue(state, where, 'source', s);
     if (new Set(sources).size !== sources.length) throw new TypeError(`${where}: source lists a value twice.`);
   }
-  if (target !== undefined) checkValue(state, where, 'target', target);
+  let reachable: readonly StateValue[];
+  if (typeof target === 'function') {
+    if (!Array.isArray(targets) || targets.length === 0) {
+      throw new TypeError(`${where}: a target function needs targets, the values it may return: { target: (flow, ...args) => ..., targets: [${state.values.slice(0, 2).map(show).join(', ')}] }.`);
+    }
+    for (const t of targets) checkValue(state, where, 'targets value', t);
+    if (new Set(targets).size !== targets.length) throw new TypeError(`${where}: targets lists a value twice.`);
+    reachable = Object.freeze([...targets]);
+  } else {
+    if (targets !== undefined) {
+      throw new TypeError(`${where}: targets goes with a target function ({ target: (flow, ...args) => value, targets: [...] }); a fixed target is given as target alone.`);
+    }
+    if (target !== undefined) checkValue(state, where, 'target', target);
+    reachable = target === undefined ? NO_TARGETS : Object.freeze([target]);
+  }
   if (onError !== undefined) checkValue(state, where, 'onError', onError);
   if (!Array.isArray(conditions) || conditions.some((c) => typeof c !== 'function')) throw new TypeError(`${where}: conditions must be an array of functions.`);
   if (permission !== undefined && typeof permission !== 'function') throw new TypeError(`${where}: permission must be a function (flow, user) => boolean.`);
@@ -151,17 +176,20 @@ function defineTransition(state: StateSpec<any>, site: Site, options: Transition
     throw new TypeError(`${where}: input must be a Standard Schema (zod, valibot, arktype, ...).`);
   }
   if (rewind && !state.ordered) throw new TypeError(`${where}: rewind only applies to an ordered State (new State(values, { ordered: true })).`);
-  if (state.ordered && target !== undefined && !rewind) {
+  if (state.ordered && !rewind) {
     const from = sources === ANY ? state.values : sources;
-    const later = from.find((s) => state.indexOf(s) > state.indexOf(target));
-    if (later !== undefined) {
-      throw new TypeError(`${where}: ${state} is ordered and target ${show(target)} comes before source ${show(later)}; add rewind: true if going back is intended.`);
+    for (const to of reachable) {
+      const later = from.find((s) => state.indexOf(s) > state.indexOf(to));
+      if (later !== undefined) {
+        throw new TypeError(`${where}: ${state} is ordered and target ${show(to)} comes before source ${show(later)}; add rewind: true if going back is intended.`);
+      }
     }
   }
-  return Object.freeze({
+  const def: TransitionDefinition = {
     name: site.name,
     source: sources,
-    target,
+    target: target as StateValue | TargetFunction | undefined,
+    targets: reachable,
     label: label ?? sentenceCase(site.name),
     conditions: Object.freeze([...conditions]) as readonly Condition[],
     permission: permission as Permission | undefined,
@@ -169,21 +197,34 @@ function defineTransition(state: StateSpec<any>, site: Site, options: Transition
     rewind,
     meta,
     input,
-  });
+  };
+  // Read by the hot path; not enumerable, so `transitions()` entries show the documented fields only.
+  Object.defineProperty(def, 'guarded', { value: conditions.length !== 0 || permission !== undefined });
+  return Object.freeze(def) as CompiledDefinition;
 }
 
 /** Adds definitions to the plan of `site.fn` (stacked decorators) or builds a new plan and wrapper. */
-function attach(state: StateSpec<any>, site: Site, defs: readonly TransitionDefinition[], where: string): Function | undefined {
+function attach(state: StateSpec<any>, site: Site, defs: readonly CompiledDefinition[], where: string): Function | undefined {
   const existing = plans.get(site.fn);
+  const declaredAsync = isAsyncFunction(site.fn);
   const plan: Plan = existing ?? {
     name: site.name,
     body: site.fn,
+    declaredAsync,
     lanes: [],
-    async: isAsyncFunction(site.fn),
-    probed: isAsyncFunction(site.fn),
+    async: declaredAsync,
+    probed: declaredAsync,
     fast: false,
     hasInput: false,
+    dynamicTarget: false,
   };
+  const rec = ownRecord(site.meta, state);
+  if (!plan.declaredAsync && inheritsPersistence(rec)) {
+    // A class defined after its parent was persisted: its calls would return promises typed `void`.
+    throw new TypeError(
+      `${where}: ${state} transitions of this class are persisted (its parent class was given to persistTransitions/persistWith), so they always return a promise; declare the method async: async ${site.name}(...) { ... }.`,
+    );
+  }
   let lane = plan.lanes.find((l) => l.state === state);
   if (!lane) {
     lane = createLane(state, plan);
@@ -192,8 +233,9 @@ function attach(state: StateSpec<any>, site: Site, defs: readonly TransitionDefi
   for (const def of defs) {
     addToLane(lane, def, where);
     if (def.input) plan.hasInput = true;
+    if (typeof def.target === 'function') plan.dynamicTarget = true;
   }
-  ownRecord(site.meta, state).methods.set(site.name, lane.defs);
+  rec.methods.set(site.name, lane.defs);
   if (existing) {
     refreshPlan(existing);
     return undefined;
@@ -229,6 +271,24 @@ export function hookDecorator<D>(state: StateSpec<any>, kind: HookKind, options:
   const label = `@${state.name}.${name}()`;
   return methodDecorator(label, (site) => {
     addHook(ownRecord(site.meta, state), kind, { method: site.name }, options, false, `${label} on ${site.where}`);
+    return undefined;
+  }) as D;
+}
+
+/**
+ * `@s.onEnter(values, options?)` (an `onSuccess` hook for transitions whose target is among
+ * `values`) and `@s.onExit(values, options?)` (a `before` hook for transitions with a target whose
+ * source is among them). The values are checked when the class is defined.
+ */
+export function stateHookDecorator<D>(state: StateSpec<any>, filter: 'enter' | 'exit', values: unknown, options: HookOptions | undefined): D {
+  const label = `@${state.name}.${filter === 'enter' ? 'onEnter' : 'onExit'}()`;
+  const list = Array.isArray(values) ? values : [values];
+  return methodDecorator(label, (site) => {
+    const where = `${label} on ${site.where}`;
+    if (list.length === 0) throw new TypeError(`${where}: give a value or a non-empty array of values of ${state}.`);
+    for (const v of list) checkValue(state, where, 'value', v);
+    const hookFilter: HookFilter = { filter, values: list as StateValue[] };
+    addHook(ownRecord(site.meta, state), filter === 'enter' ? 'success' : 'before', { method: site.name }, options, false, where, hookFilter);
     return undefined;
   }) as D;
 }

@@ -47,8 +47,11 @@ export interface PersistOptions<F> {
   readonly em: (flow: F) => EntityManager;
   /** The managed entity that holds the state. */
   readonly entity: (flow: F) => object;
-  /** Who makes the change, stored in each history row (numbers are stored as text). */
-  readonly actor?: (flow: F) => string | number | bigint | null | undefined;
+  /**
+   * Who makes the change, stored in each history row (numbers are stored as text). `user` is the
+   * user the call acts for (`actingAs(user, ...)`), `undefined` outside one.
+   */
+  readonly actor?: (flow: F, user: any) => string | number | bigint | null | undefined;
   /**
    * The entity property that holds the state. Left out, it is the property the first state change
    * writes: the one scalar property that went from the change's source to its target (from NULL
@@ -134,7 +137,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options { em, entity } are required.`);
     if (typeof options.em !== 'function') throw new TypeError(`${where}: options.em must be a function (flow) => EntityManager.`);
     if (typeof options.entity !== 'function') throw new TypeError(`${where}: options.entity must be a function (flow) => the managed entity.`);
-    if (options.actor !== undefined && typeof options.actor !== 'function') throw new TypeError(`${where}: options.actor must be a function (flow) => who.`);
+    if (options.actor !== undefined && typeof options.actor !== 'function') throw new TypeError(`${where}: options.actor must be a function (flow, user) => who.`);
     if (options.field !== undefined && (typeof options.field !== 'string' || options.field === '')) throw new TypeError(`${where}: options.field must be a property name.`);
     if (options.lockTimeout !== undefined && !(typeof options.lockTimeout === 'number' && options.lockTimeout > 0 && Number.isFinite(options.lockTimeout))) {
       throw new TypeError(`${where}: options.lockTimeout must be a positive number of milliseconds, got ${String(options.lockTimeout)}.`);
@@ -211,7 +214,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
       t,
       memory: snapshotMemory(em),
       outer: em.getTransactionContext(),
-      actor: this.#options.actor === undefined ? null : text(this.#options.actor(flow)),
+      actor: this.#options.actor === undefined ? null : text(this.#options.actor(flow, unit.user)),
       trx: undefined,
       field,
       version,

@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { flowClassName, statesOf, toDot, toMermaid, type ReadableState } from './diagram.ts';
+import { flowClassName, hasLabel, labelOf, statesOf, targetsOf, toDot, toMermaid, type ReadableState } from './diagram.ts';
 import type { StateValue } from '../core/errors.ts';
 
 /** Where the CLI writes; `run` returns the exit code instead of exiting, so it can be embedded. */
@@ -60,8 +60,9 @@ Examples:
 const TRANSITIONS_HELP = `Usage: transitional transitions <module>#<export> [--state <name>]
 
 Print a table of the transitions of the flow class <export> of <module>, inherited
-ones included: name, label, sources, target, conditions (count and names) and
-whether a permission check applies.
+ones included: name, label, sources, target (every possible one for a computed
+target), the state an error moves to, conditions (count and names) and whether
+a permission check applies. Labelled states show their label in parentheses.
 
 Options:
   --state <name>   The State to list, by its \`name\` option (needed when the class
@@ -278,20 +279,26 @@ async function registerTypeScript(modulePath: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The transitions table
 
-function showValue(value: StateValue): string {
-  return String(value);
+/** A state in the table: its value, and its label in parentheses when it has one. */
+function showValue(state: ReadableState, value: StateValue): string {
+  return hasLabel(state, value) ? `${String(value)} (${labelOf(state, value)})` : String(value);
 }
 
-/** A plain-text table of the class's transitions for `state`, one row per transition definition. */
+/**
+ * A plain-text table of the class's transitions for `state`, one row per transition definition:
+ * its target (`a | b (computed)` for a dynamic target), its `onError` value (`-` without one).
+ */
 export function transitionsTable(flowClass: FlowClass, state: ReadableState): string {
-  const header = ['name', 'label', 'sources', 'target', 'conditions', 'permission'];
+  const header = ['name', 'label', 'sources', 'target', 'on error', 'conditions', 'permission'];
   const rows = state.transitions(flowClass).map((t) => {
     const named = t.conditions.map((c) => c.name).filter((n) => n !== '');
+    const targets = targetsOf(t).map((v) => showValue(state, v));
     return [
       t.name,
       t.label,
-      Array.isArray(t.source) ? t.source.map(showValue).join(', ') : 'any',
-      t.target === undefined ? '(unchanged)' : showValue(t.target),
+      Array.isArray(t.source) ? t.source.map((v) => showValue(state, v)).join(', ') : 'any',
+      t.target === undefined ? '(unchanged)' : typeof t.target === 'function' ? `${targets.join(' | ')} (computed)` : targets.join(''),
+      t.onError === undefined ? '-' : showValue(state, t.onError),
       named.length ? `${t.conditions.length} (${named.join(', ')})` : String(t.conditions.length),
       t.permission === undefined ? 'no' : 'yes',
     ];

@@ -24,6 +24,8 @@ type FlowClass = abstract new (...args: any[]) => object;
  */
 export interface ReadableState extends StateSpec<any> {
   transitions(flowClass: FlowClass): readonly TransitionDefinition[];
+  /** A value's label (`labels` option); absent from copies of the library older than labels. */
+  label?(value: StateValue): string;
 }
 
 /** One arrow of a diagram. */
@@ -31,6 +33,27 @@ export interface DiagramEdge {
   readonly source: StateValue;
   readonly target: StateValue;
   readonly label: string;
+  /** The arrow of a transition's `onError` move (drawn dashed in DOT, labelled "<label> (error)"). */
+  readonly error: boolean;
+}
+
+/** The label of `value`, or the value as text: what diagrams and the CLI show for a state. */
+export function labelOf(state: ReadableState, value: StateValue): string {
+  return typeof state.label === 'function' ? state.label(value) : String(value);
+}
+
+/** Whether `value` has a label of its own (shown instead of the value). */
+export function hasLabel(state: ReadableState, value: StateValue): boolean {
+  return labelOf(state, value) !== String(value);
+}
+
+/**
+ * The values a transition may move to: its `targets` (a copy of the library older than dynamic
+ * targets reports only `target`).
+ */
+export function targetsOf(t: TransitionDefinition): readonly StateValue[] {
+  if (Array.isArray(t.targets)) return t.targets;
+  return t.target === undefined || typeof t.target === 'function' ? [] : [t.target];
 }
 
 /** The class's name for messages. */
@@ -85,21 +108,27 @@ function pickState(flowClass: FlowClass, s: ReadableState | undefined, fn: strin
 
 /**
  * The arrows of the diagram of `state` on `flowClass`, inherited transitions included, each
- * (source, target, label) once. A `State.ANY` transition gives an arrow from every other state (its
- * own target is left out); a transition without target gives none.
+ * (source, target, label) once: one to each of a transition's `targets` (a dynamic target's
+ * declared values included), and one to its `onError` value, labelled "<label> (error)". A
+ * `State.ANY` transition gives arrows from every other state (its own target is left out); a
+ * transition without target gives none but its error arrows.
  */
 export function edgesOf(flowClass: FlowClass, state: ReadableState): DiagramEdge[] {
   const seen = new Set<string>();
   const out: DiagramEdge[] = [];
-  for (const t of state.transitions(flowClass)) {
-    if (t.target === undefined) continue;
-    const sources: readonly StateValue[] = Array.isArray(t.source) ? t.source : state.values.filter((v) => v !== t.target);
+  const add = (t: TransitionDefinition, target: StateValue, error: boolean) => {
+    const sources: readonly StateValue[] = Array.isArray(t.source) ? t.source : state.values.filter((v) => v !== target);
+    const label = error ? `${t.label} (error)` : t.label;
     for (const source of sources) {
-      const key = JSON.stringify([source, t.target, t.label]);
+      const key = JSON.stringify([source, target, label, error]);
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push({ source, target: t.target, label: t.label });
+      out.push({ source, target, label, error });
     }
+  };
+  for (const t of state.transitions(flowClass)) {
+    for (const target of targetsOf(t)) add(t, target, false);
+    if (t.onError !== undefined) add(t, t.onError, true);
   }
   return out;
 }
@@ -124,11 +153,12 @@ function dotString(text: string): string {
 }
 
 /**
- * The Graphviz DOT diagram of a flow class: `digraph {`, one `"value" [label="value"];` line per
- * declared state sorted by value, one `"source" -> "target" [label="Label"];` line per arrow sorted
- * by source, target and label, then `}`. No indentation; lines joined with `"\n"`, no newline after
- * the closing `}`. Values sort numerically when they are numbers, strings by code unit.
- * `s` may be left out when the class uses one `State`.
+ * The Graphviz DOT diagram of a flow class: `digraph {`, one `"value" [label="Label"];` line per
+ * declared state sorted by value (the label is the value when it has none), one
+ * `"source" -> "target" [label="Label"];` line per arrow sorted by source, target and label (an
+ * `onError` arrow: `[label="Label (error)", style=dashed]`), then `}`. No indentation; lines joined
+ * with `"\n"`, no newline after the closing `}`. Values sort numerically when they are numbers,
+ * strings by code unit. `s` may be left out when the class uses one `State`.
  *
  * @example
  * toDot(ReviewFlow);
@@ -144,13 +174,14 @@ export function toDot(flowClass: FlowClass, s?: ReadableState): string {
   const state = pickState(flowClass, s, 'toDot');
   const lines = ['digraph {'];
   for (const value of [...state.values].sort(compareValues)) {
-    const id = dotString(String(value));
-    lines.push(`${id} [label=${id}];`);
+    lines.push(`${dotString(String(value))} [label=${dotString(labelOf(state, value))}];`);
   }
   const edges = edgesOf(flowClass, state).sort(
     (a, b) => compareValues(a.source, b.source) || compareValues(a.target, b.target) || compareText(a.label, b.label),
   );
-  for (const e of edges) lines.push(`${dotString(String(e.source))} -> ${dotString(String(e.target))} [label=${dotString(e.label)}];`);
+  for (const e of edges) {
+    lines.push(`${dotString(String(e.source))} -> ${dotString(String(e.target))} [label=${dotString(e.label)}${e.error ? ', style=dashed' : ''}];`);
+  }
   lines.push('}');
   return lines.join('\n');
 }
@@ -204,9 +235,10 @@ function mermaidIds(values: readonly StateValue[]): Map<StateValue, { id: string
 /**
  * The Mermaid `stateDiagram-v2` diagram of a flow class: `[*] --> default` when the State has a
  * default, every declared state in declaration order (a value that is not a plain identifier, or is
- * a Mermaid keyword, through an alias: `state "in review" as s1`), then `source --> target: Label`
- * arrows ordered by source and target in declaration order, so an `ordered` State reads in its
- * order. Lines after the first are indented by four spaces and joined with `"\n"`, no newline at the
+ * a Mermaid keyword, through an alias: `state "in review" as s1`; a labelled value through an alias
+ * showing its label: `state "In review" as review`), then `source --> target: Label` arrows ordered
+ * by source and target in declaration order, so an `ordered` State reads in its order (an
+ * `onError` arrow is labelled "Label (error)"). Lines after the first are indented by four spaces and joined with `"\n"`, no newline at the
  * end. Labels and names are escaped with Mermaid entity codes (`#59;` for `;`).
  * `s` may be left out when the class uses one `State`.
  *
@@ -227,7 +259,7 @@ export function toMermaid(flowClass: FlowClass, s?: ReadableState): string {
   if (state.default !== undefined) lines.push(`[*] --> ${id(state.default)}`);
   for (const value of state.values) {
     const { id, alias } = ids.get(value)!;
-    lines.push(alias ? `state "${mermaidText(String(value))}" as ${id}` : id);
+    lines.push(alias || hasLabel(state, value) ? `state "${mermaidText(labelOf(state, value))}" as ${id}` : id);
   }
   const order = (v: StateValue) => state.values.indexOf(v);
   const edges = edgesOf(flowClass, state).sort(

@@ -42,7 +42,10 @@ function planFor(state: StateSpec<any>, flow: object, name: string, fn: string):
   return plan;
 }
 
-/** The definitions a call of `plan` would use now, or `undefined` if some State refuses its source. */
+/**
+ * The definitions a call of `plan` would use now, or `undefined` if some State refuses its source.
+ * Reading the state throws as `State#get` does (an undeclared value is a broken flow, not a refusal).
+ */
 function current(plan: Plan, flow: object): { def: TransitionDefinition; value: StateValue }[] | undefined {
   const out = [];
   for (const lane of plan.lanes) {
@@ -54,22 +57,49 @@ function current(plan: Plan, flow: object): { def: TransitionDefinition; value: 
   return out;
 }
 
-export function can(state: StateSpec<any>, flow: object, name: string, args: unknown[]): boolean {
+/** Whether every condition holds for `args`; a condition that throws (or returns something else) counts as failing. */
+function conditionsHold(flow: object, def: TransitionDefinition, args: readonly unknown[]): boolean {
+  try {
+    return failedCondition(flow as never, def, args) === undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `permission` allows `user`; one that throws counts as refusing. */
+function allows(flow: object, def: TransitionDefinition, user: unknown): boolean {
+  if (def.permission === undefined) return true;
+  try {
+    return def.permission(flow, user) === true;
+  } catch {
+    return false;
+  }
+}
+
+export function can(state: StateSpec<any>, flow: object, name: string, args: readonly unknown[]): boolean {
   const plan = planFor(state, flow, name, 'can');
   const defs = current(plan, flow);
-  return defs !== undefined && defs.every(({ def }) => failedCondition(flow as never, def, args) === undefined);
+  return defs !== undefined && defs.every(({ def }) => conditionsHold(flow, def, args));
 }
 
 export function hasPermission(state: StateSpec<any>, flow: object, name: string, user: unknown): boolean {
   const plan = planFor(state, flow, name, 'hasPermission');
   const lane = plan.lanes.find((l) => l.state === state)!;
-  const value = readState(flow as never, recordOf(flow, state), state);
-  const def = findDefinition(lane, value) ?? lane.defs[0]!;
-  return def.permission === undefined || def.permission(flow, user) === true;
+  const def = findDefinition(lane, readState(flow as never, recordOf(flow, state), state)) ?? lane.defs[0]!;
+  return allows(flow, def, user);
 }
 
-export function available(state: StateSpec<any>, flow: object, options?: { readonly user?: unknown }): TransitionDefinition[] {
+export interface AvailableOptions {
+  /** Present (even `undefined`, an anonymous user): only transitions whose `permission` allows this user. */
+  readonly user?: unknown;
+  /** The arguments the conditions are called with (none by default). */
+  readonly args?: readonly unknown[];
+}
+
+export function available(state: StateSpec<any>, flow: object, options?: AvailableOptions): TransitionDefinition[] {
   const checkUser = options !== undefined && 'user' in options;
+  const args = options?.args ?? [];
+  if (!Array.isArray(args)) throw new TypeError(`${state}.available(${className(flow)}, { args }): args must be an array of the arguments to pass to the conditions.`);
   const out: TransitionDefinition[] = [];
   const seen = new Set<string>();
   for (const t of transitionsOf(state, flow.constructor)) {
@@ -78,9 +108,9 @@ export function available(state: StateSpec<any>, flow: object, options?: { reado
     const plan = planOf(flow, t.name);
     if (!plan) continue;
     const defs = current(plan, flow);
-    if (!defs || !defs.every(({ def }) => failedCondition(flow as never, def, []) === undefined)) continue;
+    if (!defs || !defs.every(({ def }) => conditionsHold(flow, def, args))) continue;
     const mine = defs[plan.lanes.findIndex((l) => l.state === state)]!.def;
-    if (checkUser && mine.permission !== undefined && mine.permission(flow, options!.user) !== true) continue;
+    if (checkUser && !allows(flow, mine, options!.user)) continue;
     out.push(mine);
   }
   return out;

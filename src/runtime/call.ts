@@ -10,11 +10,12 @@
  * same with half the code and measured 4-5x slower: its resumptions and arrays dominated.)
  */
 
-import { InvalidTransitionInput, type StateValue } from '../core/errors.ts';
-import { findDefinition, isThenable, learn, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
+import { InvalidTransitionInput, show, type StateValue } from '../core/errors.ts';
+import { findDefinition, isThenable, learn, refreshPlan, type ClassRecord, type CompiledHooks, type HookEntry, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { className, readState, recordFor, recordOf, writeState } from './access.ts';
-import { checkConditions, refusal } from './refusals.ts';
+import { checkConditions, checkPermission, refusal } from './refusals.ts';
 import { insideOf, runInFrame } from './async-context.ts';
+import { actingScope, actingUser, inScope } from './acting.ts';
 import { flag, flowState, journalRollback, record, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverSoon } from './waiting.ts';
 import type { StateSpec } from '../core/state-spec.ts';
@@ -33,6 +34,7 @@ interface Store {
 interface Unit {
   readonly flow: object;
   readonly transition: string;
+  readonly user: unknown;
   readonly changes: readonly StateChange[];
   readonly undoAll: boolean;
   restore(): void;
@@ -54,6 +56,8 @@ export interface HookEventRecord {
   source: StateValue;
   target: StateValue;
   args: unknown[];
+  /** The user the call acts for (`actingAs`); `undefined` outside. */
+  user: unknown;
   result?: unknown;
   error?: unknown;
 }
@@ -77,14 +81,30 @@ export function backValue(def: TransitionDefinition, source: StateValue, current
 // ---------------------------------------------------------------------------------------------
 // Entry, queueing, units of work
 
-/** Entry of the general path: queue behind an in-flight call, or run now. */
+/**
+ * Entry of the general path: queue behind an in-flight call, or run now. A method declared `async`
+ * reports every error as a rejection, refusals included (README, Errors); any other call throws
+ * what it throws.
+ */
 export function callGeneral(plan: Plan, flow: Flow, args: unknown[]): unknown {
+  if (!plan.declaredAsync) return enter(plan, flow, args);
+  try {
+    return enter(plan, flow, args);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function enter(plan: Plan, flow: Flow, args: unknown[]): unknown {
   const fs = flowState(flow);
   if (fs !== undefined && (fs.active !== 0 || fs.queue.length !== 0) && !insideOf(flow)) {
+    // The call runs later, from whatever context ends the call in flight: it keeps the user it
+    // was made for.
+    const scope = actingScope();
     return new Promise((resolve, reject) => {
       fs.queue.push(() => {
         try {
-          resolve(start(plan, flow, args));
+          resolve(inScope(scope, () => start(plan, flow, args)));
         } catch (error) {
           reject(error);
         }
@@ -96,11 +116,25 @@ export function callGeneral(plan: Plan, flow: Flow, args: unknown[]): unknown {
 
 function start(plan: Plan, flow: Flow, args: unknown[]): unknown {
   const store = storeOf(plan, flow);
-  if (store !== undefined && !insideOf(flow)) return runUnitOfWork(store, plan, flow, args);
+  if (store !== undefined) {
+    if (!plan.declaredAsync) throw notAsync(plan, flow);
+    if (!insideOf(flow)) return runUnitOfWork(store, plan, flow, args);
+  }
   // An async body runs inside a frame so that its chained calls after an `await` are recognised;
   // so does a body's first call, until we know whether it returns promises.
   if ((plan.async || !plan.probed) && !insideOf(flow)) return runInFrame(flow, run, plan, flow, args);
   return run(plan, flow, args);
+}
+
+/**
+ * A persisted call always returns a promise, so its method must be declared `async` (TypeScript
+ * then types it as one). `persistWith` and the decorators refuse such methods when they can; this
+ * catches a subclass defined before its parent was persisted.
+ */
+function notAsync(plan: Plan, flow: Flow): TypeError {
+  return new TypeError(
+    `${className(flow)}.${plan.name}() is a persisted transition, so it always returns a promise, but it is not declared async: declare it async ${plan.name}(...) { ... } so that TypeScript types its calls as promises.`,
+  );
 }
 
 function storeOf(plan: Plan, flow: Flow): Store | undefined {
@@ -125,6 +159,7 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
   const unit: Unit = {
     flow,
     transition: plan.name,
+    user: actingUser(),
     get changes(): StateChange[] {
       return fs.journal.slice(mark).filter((c) => !c.seen);
     },
@@ -192,6 +227,8 @@ export function leave(flow: Flow, fs: FlowState): void {
 const enum Step {
   Input,
   Before,
+  /** Dynamic targets are computed (and checked against `targets`) before anything is set. */
+  Target,
   Set,
   Body,
   Success,
@@ -206,6 +243,8 @@ const enum Step {
 class Part {
   /** Created only when the class has hooks for this State. */
   event: HookEventRecord | undefined = undefined;
+  /** The value to set: the static target, a dynamic one once computed (Step.Target), or `undefined` without target. */
+  target: StateValue | undefined;
   constructor(
     readonly state: StateSpec<any>,
     readonly rec: ClassRecord,
@@ -213,7 +252,9 @@ class Part {
     readonly source: StateValue,
     /** `undefined` when the class has no hooks for this State. */
     readonly hooks: CompiledHooks | undefined,
-  ) {}
+  ) {
+    this.target = typeof def.target === 'function' ? undefined : def.target;
+  }
 }
 
 const PENDING: unique symbol = Symbol('pending');
@@ -231,6 +272,8 @@ class Call {
   result: unknown = undefined;
   /** The promise user code returned, while the call waits for it. */
   pending: PromiseLike<unknown> | undefined = undefined;
+  /** That promise came from user code that ran outside the flow's async frame (see `settle`). */
+  frameless = false;
   /** The flow's bookkeeping, if it had any when the call began changing things. */
   fs: FlowState | undefined = undefined;
   /** The journal length when the call began: a rollback undoes its States' entries from there. */
@@ -257,6 +300,7 @@ function run(plan: Plan, flow: Flow, args: unknown[], unit?: UnitRun): unknown {
     if (def === undefined) throw refusal(flow, plan.name, lane, rec);
     parts.push(new Part(lane.state, rec, def, value, rec.plain ? undefined : rec.compiled));
   }
+  for (let i = 0; i < parts.length; i++) checkPermission(flow, parts[i]!.def, parts[i]!.source);
   for (let i = 0; i < parts.length; i++) checkConditions(flow, parts[i]!.def, parts[i]!.source, args);
   const call = new Call(plan, flow, args, parts, unit);
   const out = advance(call);
@@ -264,10 +308,21 @@ function run(plan: Plan, flow: Flow, args: unknown[], unit?: UnitRun): unknown {
   return insideOf(flow) ? settle(call) : runInFrame(flow, settle, call);
 }
 
-/** Waits for each promise the call's user code returns and resumes the call with its outcome. */
+/**
+ * Waits for each promise the call's user code returns and resumes the call with its outcome.
+ *
+ * While it waits, the flow is busy: outside calls queue, and chained calls are told apart by the
+ * async frame the user code ran in. A promise returned by code that ran outside any frame (a body
+ * or hook not declared `async` that had returned synchronously before, so it ran unframed) cannot
+ * be told apart from outside calls: the code after its `await`s might chain a transition, which
+ * must not queue behind the very call waiting for it. Until such a promise settles the flow is not
+ * busy (calls made meanwhile run at once) but waiters are still held back.
+ */
 async function settle(call: Call): Promise<unknown> {
   const fs = flag(call.flow);
-  fs.active++;
+  let busy = !call.frameless;
+  if (busy) fs.active++;
+  else fs.depth++;
   try {
     for (;;) {
       try {
@@ -275,17 +330,34 @@ async function settle(call: Call): Promise<unknown> {
       } catch (error) {
         fail(call, error);
       }
+      if (!busy) {
+        // From here on the call's user code runs inside this frame.
+        busy = true;
+        fs.depth--;
+        fs.active++;
+      }
+      call.frameless = false;
       const out = advance(call);
       if (out !== PENDING) return out;
     }
   } finally {
-    fs.active--;
+    if (busy) fs.active--;
+    else fs.depth--;
     leave(call.flow, fs);
   }
 }
 
-function callHook(flow: Flow, hook: HookEntry, event: HookEventRecord): unknown {
-  if (hook.probed && !hook.async) return invokeHook(flow, hook, event);
+/** Runs a hook; `call.frameless` tells whether a promise it returns came from code outside the async frame. */
+function callHook(call: Call, hook: HookEntry, event: HookEventRecord): unknown {
+  const flow = call.flow;
+  if (hook.probed && !hook.async) {
+    const out = invokeHook(flow, hook, event);
+    if (isThenable(out)) {
+      call.frameless = !insideOf(flow);
+      hook.async = true;
+    }
+    return out;
+  }
   // A hook that returns promises (or may: not called yet) runs inside the async frame, so that a
   // transition it calls after an `await` counts as chained, not as an outside call.
   const result = insideOf(flow) ? invokeHook(flow, hook, event) : runInFrame(flow, invokeHook, flow, hook, event);
@@ -315,12 +387,27 @@ function nextHook(call: Call, kind: keyof CompiledHooks): unknown {
     const list = hooksOf(call, call.part, kind);
     if (list !== undefined && call.hook < list.length) {
       const hook = list[call.hook++]!;
-      return callHook(call.flow, hook, call.parts[call.part]!.event!);
+      const part = call.parts[call.part]!;
+      if (hook.transitions !== undefined || hook.filter !== undefined) {
+        if (!applies(hook, call.plan.name, part)) continue;
+      }
+      return callHook(call, hook, part.event!);
     }
     call.part++;
     call.hook = 0;
   }
   return NO_HOOK;
+}
+
+/**
+ * Whether a filtered hook runs for this part: `{ transitions }` names the method; `onExit` needs a
+ * transition with a target whose source is among its values, `onEnter` one whose target is.
+ */
+function applies(hook: HookEntry, name: string, part: Part): boolean {
+  if (hook.transitions !== undefined && !hook.transitions.has(name)) return false;
+  if (hook.filter === undefined) return true;
+  if (part.def.target === undefined) return false;
+  return hook.values!.has(hook.filter === 'exit' ? part.source : part.target!);
 }
 
 /** Which hooks each hook step runs. */
@@ -336,7 +423,7 @@ function hooksDone(call: Call): void {
   switch (call.step) {
     case Step.Before:
       adoptArgs(call);
-      moveTo(call, Step.Set);
+      moveTo(call, call.plan.dynamicTarget ? Step.Target : Step.Set);
       return;
     case Step.After:
       call.step = Step.Done;
@@ -388,11 +475,15 @@ function advance(call: Call): unknown {
             continue;
           }
           break;
+        case Step.Target:
+          computeTargets(call);
+          call.step = Step.Set;
+          continue;
         case Step.Set: {
           // The state changes before the body runs.
           while (call.set < call.parts.length) {
             const part = call.parts[call.set]!;
-            const target = part.def.target;
+            const target = part.target;
             if (target !== undefined) {
               writeState(call.flow, part.rec, part.state, target);
               const fs = call.fs ?? flowState(call.flow);
@@ -409,6 +500,13 @@ function advance(call: Call): unknown {
           if (!isThenable(value)) {
             accept(call, value);
             continue;
+          }
+          if (!call.plan.async) {
+            // Probed synchronous before, so the body ran outside the async frame (see `settle`);
+            // its later calls run inside one.
+            call.frameless = !insideOf(call.flow);
+            call.plan.async = true;
+            refreshPlan(call.plan);
           }
           break;
         case Step.Undo: {
@@ -464,6 +562,7 @@ function fail(call: Call, error: unknown): void {
       call.step = Step.Done;
       return;
     case Step.Before:
+    case Step.Target:
     case Step.Set:
     case Step.Body:
     case Step.Success:
@@ -522,6 +621,26 @@ function rollback(call: Call): void {
   call.set = 0;
 }
 
+/**
+ * Computes every dynamic target, each checked against its `targets`, before any is set: a value
+ * outside them is a `TypeError` and nothing changes. From here on hook events carry the value.
+ */
+function computeTargets(call: Call): void {
+  for (const part of call.parts) {
+    const fn = part.def.target;
+    if (typeof fn !== 'function') continue;
+    const value: unknown = fn(call.flow, ...call.args);
+    if (!part.def.targets.includes(value as StateValue)) {
+      const what = isThenable(value) ? 'a promise (target functions must be synchronous)' : show(value);
+      throw new TypeError(
+        `${className(call.flow)}.${call.plan.name}(): its target function returned ${what}, which is not one of its targets (${part.def.targets.map(show).join(', ')}); return one of them, or add it to targets.`,
+      );
+    }
+    part.target = value as StateValue;
+    if (part.event !== undefined) part.event.target = part.target;
+  }
+}
+
 /** A `before` hook may have replaced `event.args` with a new array: the body gets that one. */
 function adoptArgs(call: Call): void {
   for (const part of call.parts) {
@@ -539,8 +658,9 @@ function adoptArgs(call: Call): void {
 function begin(call: Call): void {
   for (const part of call.parts) {
     if (part.hooks !== undefined) {
-      const target = part.def.target;
-      part.event = { flow: call.flow, state: part.state, transition: call.plan.name, source: part.source, target: target !== undefined ? target : part.source, args: call.args };
+      // A dynamic target is not known yet: `before` and `onExit` hooks see the source.
+      const target = part.target;
+      part.event = { flow: call.flow, state: part.state, transition: call.plan.name, source: part.source, target: target !== undefined ? target : part.source, args: call.args, user: actingUser() };
     }
   }
   const fs = flowState(call.flow);

@@ -1,11 +1,13 @@
 /**
- * Steps 1 and 2 of a call (README, Transitions): which transition starts from the current state, and do
- * its conditions hold. Their failures are `TransitionNotAllowed` errors that say what to do next.
+ * The checks of a call before anything changes (README, Transitions): which transition starts from
+ * the current state, does its `permission` allow the acting user (inside `actingAs`), and do its
+ * conditions hold. Their failures are `TransitionNotAllowed` errors that say what to do next.
  */
 
 import { show, TransitionNotAllowed, type StateValue } from '../core/errors.ts';
 import { className, readState } from './access.ts';
 import type { ClassRecord, Lane, TransitionDefinition } from '../core/definition.ts';
+import { actingScope } from './acting.ts';
 
 type Flow = Record<PropertyKey, any>;
 
@@ -25,6 +27,41 @@ export function refusal(flow: Flow, name: string, lane: Lane, rec: ClassRecord):
     'source',
     `${className(flow)}.${name}() is not allowed from ${lane.state.name} ${show(value)}: it starts from ${from.join(', ')}.`,
   );
+}
+
+/**
+ * Inside `actingAs`: throws `TransitionNotAllowed` (`'permission'`) when the definition's
+ * `permission` does not return `true` for the acting user. Outside, permissions are not enforced.
+ */
+export function checkPermission(flow: Flow, def: TransitionDefinition, value: StateValue): void {
+  const permission = def.permission;
+  if (permission === undefined) return;
+  const scope = actingScope();
+  if (scope === undefined || permission(flow, scope.user) === true) return;
+  throw new TransitionNotAllowed(
+    def.name,
+    value,
+    'permission',
+    `${className(flow)}.${def.name}() is not allowed from ${show(value)}: its permission${permission.name ? ` (${permission.name})` : ''} refuses the user it acts for (actingAs ${describeUser(scope.user)}).`,
+  );
+}
+
+/** A short, safe description of a user for a message: never the whole object. */
+function describeUser(user: unknown): string {
+  if (user === undefined || user === null) return String(user);
+  if (typeof user === 'string' || typeof user === 'number' || typeof user === 'bigint') return show(typeof user === 'bigint' ? String(user) : user);
+  if (typeof user === 'object') {
+    const id = (user as { id?: unknown }).id;
+    const kind = (user.constructor as { name?: string } | undefined)?.name || 'object';
+    return typeof id === 'string' || typeof id === 'number' ? `${kind} ${show(id)}` : `a ${kind}`;
+  }
+  return `a ${typeof user}`;
+}
+
+/** The permission (inside `actingAs`), then the conditions: what a call checks once its source matched. */
+export function checkGuards(flow: Flow, def: TransitionDefinition, value: StateValue, args: ArrayLike<unknown>): void {
+  checkPermission(flow, def, value);
+  checkConditions(flow, def, value, args);
 }
 
 /** Checks a definition's conditions in order; throws `TransitionNotAllowed` for the first that fails. */

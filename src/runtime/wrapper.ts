@@ -19,11 +19,10 @@
 
 import type { StateValue } from '../core/errors.ts';
 import { live } from '../core/live.ts';
-import { isThenable, refreshPlan, type ClassRecord, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
+import { isThenable, refreshPlan, type ClassRecord, type CompiledDefinition, type Lane, type Plan, type TransitionDefinition } from '../core/definition.ts';
 import { readState, seeClass, writeState } from './access.ts';
-import { flag, flowState, journalRollback, record } from './flow-state.ts';
-import { checkConditions, refusal } from './refusals.ts';
-import { runInFrame } from './async-context.ts';
+import { flag, flowState, journalRollback, record, type FlowState } from './flow-state.ts';
+import { checkGuards, refusal } from './refusals.ts';
 import { backValue, callGeneral, leave } from './call.ts';
 
 type Flow = Record<PropertyKey, any>;
@@ -79,7 +78,7 @@ function wrapperFactory(
   seeClassOf: typeof seeClass,
   flowStateOf: typeof flowState,
   anyOrRefuseFor: typeof anyOrRefuse,
-  pendingConditions: typeof pending,
+  pendingChecks: typeof pending,
   thenable: typeof isThenable,
   adopt: typeof adoptPromise,
   restoreAfter: typeof restore,
@@ -101,7 +100,7 @@ function wrapperFactory(
       let i = 0;
       while (i < sources.length && sources[i] !== value) i++;
       const def = i < sources.length ? bySource[i]! : anyOrRefuseFor(this, lane, value);
-      if (def.conditions.length !== 0) pendingConditions(def, value).apply(this, arguments as never);
+      if (def.guarded) pendingChecks(def, value).apply(this, arguments as never);
       const target = def.target;
       if (target !== undefined) {
         const s = rec.setter;
@@ -119,29 +118,30 @@ function wrapperFactory(
   };
 }
 
-function anyOrRefuse(flow: Flow, lane: Lane, value: unknown): TransitionDefinition {
+function anyOrRefuse(flow: Flow, lane: Lane, value: unknown): CompiledDefinition {
   if (lane.any !== undefined && lane.state.has(value)) return lane.any;
   throw refusal(flow, lane.plan.name, lane, lane.seenRecord);
 }
 
 /*
- * Conditions on the fast path: the definition and value travel in module variables so that the
- * call's arguments can be forwarded with `.apply` (no allocation). They are read before any user
- * code runs, so a condition that calls another transition cannot overwrite them too early.
+ * Checks on the fast path (a permission under `actingAs`, then conditions), for a definition that
+ * has any (`guarded`): the definition and value travel in module variables so that the call's
+ * arguments can be forwarded with `.apply` (no allocation). They are read before any user code
+ * runs, so a condition that calls another transition cannot overwrite them too early.
  */
 let pendingDef: TransitionDefinition | undefined;
 let pendingValue: StateValue | undefined;
 function pending(def: TransitionDefinition, value: StateValue): (this: Flow) => void {
   pendingDef = def;
   pendingValue = value;
-  return checkPendingConditions;
+  return checkPending;
 }
-function checkPendingConditions(this: Flow): void {
+function checkPending(this: Flow): void {
   const def = pendingDef!;
   const value = pendingValue!;
   pendingDef = undefined;
   pendingValue = undefined;
-  checkConditions(this, def, value, arguments);
+  checkGuards(this, def, value, arguments);
 }
 
 /** Fast path, on a throw: put the state back and hand the error back for rethrowing unchanged. */
@@ -163,6 +163,11 @@ function restore(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source
  * A body that is not declared `async` returned a promise on the fast path: finish the call
  * asynchronously (rollback on rejection) and route later calls of this method through the
  * async-aware path, where chained calls after an `await` are recognised.
+ *
+ * This call's body already ran outside the async frame, so a transition called after one of its
+ * `await`s cannot be told from an outside call. It must not queue behind this call (which may be
+ * waiting for it): until the promise settles the flow is not busy, only its waiters are held back
+ * (as in call.ts `settle`).
  */
 function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, source: StateValue, promise: PromiseLike<unknown>): Promise<unknown> {
   const plan = planOfDefinition(flow, def);
@@ -171,23 +176,23 @@ function adoptPromise(flow: Flow, rec: ClassRecord, def: TransitionDefinition, s
     plan.probed = true;
     refreshPlan(plan);
   }
-  const state = rec.state;
   const fs = flag(flow);
   fs.depth++;
-  fs.active++;
-  if (def.target !== undefined) record(fs, { state, transition: def.name, source, target: def.target });
-  return runInFrame(flow, async () => {
-    try {
-      return await promise;
-    } catch (error) {
-      restore(flow, rec, def, source, error);
-      throw error;
-    } finally {
-      fs.depth--;
-      fs.active--;
-      leave(flow, fs);
-    }
-  });
+  // On the fast path a target is a value: methods with target functions take the general path.
+  if (def.target !== undefined) record(fs, { state: rec.state, transition: def.name, source, target: def.target as StateValue });
+  return settleAdopted(flow, fs, rec, def, source, promise);
+}
+
+async function settleAdopted(flow: Flow, fs: FlowState, rec: ClassRecord, def: TransitionDefinition, source: StateValue, promise: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    return await promise;
+  } catch (error) {
+    restore(flow, rec, def, source, error);
+    throw error;
+  } finally {
+    fs.depth--;
+    leave(flow, fs);
+  }
 }
 
 function planOfDefinition(flow: Flow, def: TransitionDefinition): Plan | undefined {

@@ -41,6 +41,23 @@ class Gauge {
   plain() {}
 }
 
+/** Conditions that read their argument, one that returns a non-boolean, a permission that throws. */
+class Pad {
+  level: Level | undefined = undefined;
+  readonly writes: Level[] = [];
+  @level.getter() g() { return this.level; }
+  @level.setter() s(v: Level) { this.writes.push(v); this.level = v; }
+
+  @level.transition({ source: 'low', target: 'mid', permission: (_p: Pad, user: User) => { if (!user.admin) throw new Error('directory down'); return true; } })
+  raise() {}
+
+  @level.transition({ source: 'low', target: 'high', conditions: [(_p: Pad, payment: { amount: number }) => payment.amount > 0] })
+  pay(_payment: { amount: number }) {}
+
+  @level.transition({ source: 'low', target: 'high', conditions: [(() => 'yes') as never] })
+  odd() {}
+}
+
 const ann: User = { name: 'ann', admin: false };
 const root: User = { name: 'root', admin: true };
 
@@ -56,6 +73,7 @@ describe('State#transitions(Class)', () => {
         name: 'submit',
         source: [Stage.New],
         target: Stage.Review,
+        targets: [Stage.Review],
         label: 'Send to review',
         conditions: [],
         permission: undefined,
@@ -73,9 +91,15 @@ describe('State#transitions(Class)', () => {
     assert.equal(remove!.target, Stage.Removed);
   });
 
+  test('only the documented fields are enumerable (what the runtime adds is hidden)', () => {
+    for (const d of stage.transitions(ReviewFlow)) {
+      assert.deepEqual(Object.keys(d).sort(), ['conditions', 'input', 'label', 'meta', 'name', 'onError', 'permission', 'rewind', 'source', 'target', 'targets']);
+    }
+  });
+
   test('every documented field is present', () => {
     for (const d of stage.transitions(ReviewFlow)) {
-      for (const key of ['name', 'source', 'target', 'label', 'conditions', 'permission', 'onError', 'rewind', 'meta']) {
+      for (const key of ['name', 'source', 'target', 'targets', 'label', 'conditions', 'permission', 'onError', 'rewind', 'meta', 'input']) {
         assert.ok(key in d, `${d.name} lacks ${key}`);
       }
     }
@@ -150,12 +174,64 @@ describe('State#can', () => {
     assert.equal(level.can(gauge, 'maxOut'), true);
   });
 
+  test('a condition that reads its argument gets it; called without, one that throws counts as failing', () => {
+    const pad = new Pad();
+    assert.equal(level.can(pad, 'pay', { amount: 10 }), true);
+    assert.equal(level.can(pad, 'pay', { amount: 0 }), false);
+    assert.equal(level.can(pad, 'pay'), false, 'payment.amount of undefined throws: refusing, not throwing');
+    assert.deepEqual(pad.writes, []);
+  });
+
+  test('a condition that returns something else than a boolean or { ok } counts as failing', () => {
+    const pad = new Pad();
+    assert.equal(level.can(pad, 'odd'), false);
+  });
+
   test('a method that is not a transition of that State is a TypeError', () => {
     assert.throws(() => level.can(new Gauge(), 'plain'), TypeError);
   });
 });
 
 describe('State#available', () => {
+  test('args are passed to the conditions; without them a condition that throws leaves its transition out', () => {
+    const pad = new Pad();
+    assert.deepEqual(level.available(pad).map((d) => d.name), ['raise']);
+    assert.deepEqual(level.available(pad, { args: [{ amount: 5 }] }).map((d) => d.name), ['raise', 'pay']);
+    assert.deepEqual(level.available(pad, { args: [{ amount: -1 }] }).map((d) => d.name), ['raise']);
+    assert.deepEqual(pad.writes, []);
+  });
+
+  test('a permission that throws counts as refusing', () => {
+    const pad = new Pad();
+    assert.deepEqual(level.available(pad, { user: ann }).map((d) => d.name), []);
+    assert.equal(level.hasPermission(pad, 'raise', ann), false);
+    assert.deepEqual(level.available(pad, { user: root, args: [{ amount: 1 }] }).map((d) => d.name), ['raise', 'pay']);
+  });
+
+  test('{ user: undefined } is an anonymous user: permissions are asked with undefined', () => {
+    const asked: unknown[] = [];
+    class Kiosk {
+      @level.transition({ source: 'low', target: 'mid', permission: (_k: Kiosk, user: unknown) => (asked.push(user), user === undefined) })
+      anonymousOnly() {}
+      @level.transition({ source: 'low', target: 'high', permission: (_k: Kiosk, user: User | undefined) => (asked.push(user), user?.admin === true) })
+      adminOnly() {}
+      @level.transition({ source: 'low', target: 'high' })
+      anyone() {}
+    }
+    const kiosk = new Kiosk();
+    assert.deepEqual(level.available(kiosk, { user: undefined }).map((d) => d.name), ['anonymousOnly', 'anyone']);
+    assert.deepEqual(asked, [undefined, undefined], 'both permissions asked, with undefined');
+    asked.length = 0;
+    assert.deepEqual(level.available(kiosk).map((d) => d.name), ['anonymousOnly', 'adminOnly', 'anyone'], 'no user key: permissions not consulted');
+    assert.deepEqual(asked, []);
+    assert.deepEqual(level.available(kiosk, { user: root }).map((d) => d.name), ['adminOnly', 'anyone']);
+    assert.deepEqual(level.available(kiosk, {}).map((d) => d.name), ['anonymousOnly', 'adminOnly', 'anyone'], '{} has no user key either');
+  });
+
+  test('args must be an array', () => {
+    assert.throws(() => level.available(new Pad(), { args: 'x' as never }), { name: 'TypeError', message: /args must be an array/ });
+  });
+
   test('without a user: every transition that can run now, permissions not consulted', () => {
     const gauge = new Gauge();
     assert.deepEqual(level.available(gauge).map((d) => d.name), ['raise', 'maxOut', 'resetNow']);

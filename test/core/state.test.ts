@@ -111,3 +111,39 @@ describe('State#has and State#indexOf', () => {
     assert.equal(s.has(State.ANY), false);
   });
 });
+
+describe('labels and State#label', () => {
+  test('label gives the declared label, or the value as text when it has none', () => {
+    const s = new State(Color, { labels: { [Color.Red]: 'Stop', green: 'Go' } });
+    assert.equal(s.label(Color.Red), 'Stop');
+    assert.equal(s.label(Color.Green), 'Go');
+    assert.equal(s.label(Color.Blue), 'blue');
+  });
+
+  test('numbers are labelled through their text keys; 0 included', () => {
+    const s = new State(Level, { labels: { [Level.Low]: 'Low', 2: 'High' } });
+    assert.equal(s.label(Level.Low), 'Low');
+    assert.equal(s.label(Level.Mid), '1');
+    assert.equal(s.label(Level.High), 'High');
+  });
+
+  test('a key matching a string value wins over a number of the same text', () => {
+    const s = new State([1, '1'] as const, { labels: { 1: 'the text one' } });
+    assert.equal(s.label('1'), 'the text one');
+    assert.equal(s.label(1), '1');
+  });
+
+  test('a label for an undeclared value, or one that is not a string: TypeError when the State is created', () => {
+    assert.throws(() => new State(Color, { labels: { purple: 'Purple' } as never }), {
+      name: 'TypeError',
+      message: 'new State(): labels has "purple", which is not a value of State(state) (declared: "red", "green", "blue").',
+    });
+    assert.throws(() => new State(Color, { labels: { red: 1 } as never }), { name: 'TypeError', message: /the label of "red" must be a string, got number/ });
+    assert.throws(() => new State(Color, { labels: 'red' as never }), { name: 'TypeError', message: /labels must be an object/ });
+  });
+
+  test('label of an undeclared value is a TypeError', () => {
+    const s = new State(Color);
+    assert.throws(() => s.label('purple' as never), { name: 'TypeError', message: /State\(state\)\.label\("purple"\): "purple" is not a declared value/ });
+  });
+});

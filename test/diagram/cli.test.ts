@@ -54,18 +54,18 @@ describe('transitional diagram', () => {
 });
 
 describe('transitional transitions', () => {
-  test('prints a table: name, label, sources, target, conditions, permission', () => {
+  test('prints a table: name, label, sources, target, on error, conditions, permission', () => {
     const r = cli('transitions', `${FLOWS}#Door`);
     assert.equal(r.stderr, '');
     assert.equal(r.code, 0);
     assert.equal(
       r.stdout,
       [
-        'name   label       sources         target       conditions  permission',
-        'close  Close       open            closed       0           no',
-        'force  Force open  closed, locked  open         0           no',
-        'lock   Lock        any             locked       0           no',
-        'knock  Knock       any             (unchanged)  0           no',
+        'name   label       sources         target       on error  conditions  permission',
+        'close  Close       open            closed       -         0           no',
+        'force  Force open  closed, locked  open         -         0           no',
+        'lock   Lock        any             locked       -         0           no',
+        'knock  Knock       any             (unchanged)  -         0           no',
         '',
       ].join('\n'),
     );
@@ -76,15 +76,15 @@ describe('transitional transitions', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stdout,
-      ['name  label  sources  target   conditions  permission', 'ship  Ship   waiting  shipped  2 (isPaid)  no', ''].join('\n'),
+      ['name  label  sources  target   on error  conditions  permission', 'ship  Ship   waiting  shipped  -         2 (isPaid)  no', ''].join('\n'),
     );
   });
 
   test('permission: yes when the transition has one', () => {
     const r = cli('transitions', 'test/diagram/fixtures/guarded.ts#Vault');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^open +Open +closed +opened +0 +yes$/m);
-    assert.match(r.stdout, /^close +Close +opened +closed +0 +no$/m);
+    assert.match(r.stdout, /^open +Open +closed +opened +- +0 +yes$/m);
+    assert.match(r.stdout, /^close +Close +opened +closed +- +0 +no$/m);
   });
 });
 

@@ -233,6 +233,125 @@ describe('a body that is not declared async but returns a promise', () => {
   });
 });
 
+describe('a body not declared async that ran synchronously before, then returns a promise', () => {
+  /**
+   * `pay` returns synchronously until it is given a gateway: its first calls teach the runtime that
+   * it is synchronous (so it runs outside the async frame, on the fast path without hooks), then a
+   * call returns a promise whose code chains `confirm()` after an `await`.
+   */
+  function orderClass(hooked: boolean) {
+    const stage = new State(STAGES, { default: 'cart' });
+    class Order {
+      gateway: Deferred | undefined;
+      fail = false;
+      @stage.transition({ source: 'cart', target: 'paying' })
+      pay(): unknown {
+        const gateway = this.gateway;
+        if (gateway === undefined) return 'paid at once';
+        return (async () => {
+          await gateway.promise;
+          const confirmed = this.confirm();
+          if (this.fail) throw new Error('declined after confirming');
+          return confirmed;
+        })();
+      }
+      @stage.transition({ source: 'paying', target: 'paid' })
+      confirm() {
+        return 'confirmed';
+      }
+      @stage.transition({ source: 'paid', target: 'shipped' })
+      ship() {
+        return 'shipped';
+      }
+    }
+    class HookedOrder extends Order {
+      @stage.after() done() {}
+    }
+    const Flow = hooked ? HookedOrder : Order;
+    // Warm: two synchronous calls, so the runtime has learned that pay() returns no promise.
+    for (let i = 0; i < 2; i++) assert.equal(new Flow().pay(), 'paid at once');
+    return { stage, Order: Flow };
+  }
+
+  for (const hooked of [false, true]) {
+    describe(hooked ? 'on a class with hooks' : 'on a class without hooks (the fast path)', () => {
+      test('a transition it chains after an await runs, and the call settles (no deadlock)', async () => {
+        const { stage, Order } = orderClass(hooked);
+        const order = new Order();
+        order.gateway = deferred();
+        const call = order.pay();
+        assert.ok(isPromise(call));
+        order.gateway.resolve();
+        assert.equal(await within(call, 500, 'pay() chaining confirm() after an await'), 'confirmed');
+        assert.equal(stage.get(order), 'paid');
+        assert.equal(order.ship(), 'shipped', 'the flow is not left busy: a sync call is synchronous again');
+      });
+
+      test('a rejection after the chained call undoes the whole chain and rejects with the same error', async () => {
+        const { stage, Order } = orderClass(hooked);
+        const order = new Order();
+        order.gateway = deferred();
+        order.fail = true;
+        const call = order.pay() as Promise<unknown>;
+        order.gateway.resolve();
+        await assert.rejects(within(call, 500, 'pay() failing after confirm()'), /declined after confirming/);
+        assert.equal(stage.get(order), 'cart');
+      });
+
+      test('a rejecting promise rolls back to the source; the flow works normally afterwards', async () => {
+        const { stage, Order } = orderClass(hooked);
+        const order = new Order();
+        order.gateway = deferred();
+        const call = order.pay() as Promise<unknown>;
+        assert.equal(stage.get(order), 'paying');
+        order.gateway.reject(new Error('gateway down'));
+        await assert.rejects(within(call, 500, 'pay() rejecting'), /gateway down/);
+        assert.equal(stage.get(order), 'cart');
+        order.gateway = undefined;
+        assert.equal(order.pay(), 'paid at once');
+        assert.equal(stage.get(order), 'paying');
+      });
+
+      test('waiters are woken once the call has settled, for the states it kept', async () => {
+        const { stage, Order } = orderClass(hooked);
+        const order = new Order();
+        order.gateway = deferred();
+        const call = order.pay() as Promise<unknown>;
+        const paid = stage.waitFor(order, 'paid');
+        assert.equal(await settlement(paid), 'pending');
+        order.gateway.resolve();
+        await within(call, 500, 'pay()');
+        assert.equal(await within(paid, 500, 'waitFor(paid)'), 'paid');
+      });
+    });
+  }
+});
+
+test('a hook not declared async that ran synchronously before, then returns a promise and chains after an await, settles', async () => {
+  const stage = new State(STAGES, { default: 'cart' });
+  class Order {
+    gateway: Deferred | undefined;
+    @stage.transition({ source: 'cart', target: 'paying' }) pay() {}
+    @stage.transition({ source: 'paying', target: 'paid' }) confirm() {}
+    @stage.onSuccess() confirmLater(event: HookEvent<Stage>): unknown {
+      const gateway = this.gateway;
+      if (event.transition !== 'pay' || gateway === undefined) return undefined;
+      return (async () => {
+        await gateway.promise;
+        this.confirm();
+      })();
+    }
+  }
+  for (let i = 0; i < 2; i++) new Order().pay();
+  const order = new Order();
+  order.gateway = deferred();
+  const call = order.pay() as unknown as Promise<unknown>;
+  assert.ok(isPromise(call));
+  order.gateway.resolve();
+  await within(call, 500, 'pay() whose onSuccess hook chains confirm() after an await');
+  assert.equal(stage.get(order), 'paid');
+});
+
 describe('async hooks', () => {
   test('are awaited in order; the state is written only after the before hooks settle', async () => {
     const stage = new State(STAGES, { default: 'cart' });

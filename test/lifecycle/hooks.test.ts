@@ -241,7 +241,7 @@ describe('external hooks: s.hook(FlowClass, kind, fn, { order })', () => {
     class Job {
       @phase.transition({ source: 'idle', target: 'running' }) start() {}
     }
-    assert.throws(() => phase.hook(Job, 'onSuccess' as never, () => {}), TypeError);
+    assert.throws(() => phase.hook(Job, 'onEnter' as never, () => {}), TypeError);
     assert.throws(() => phase.hook(Job, 'before', 42 as never), TypeError);
   });
 });

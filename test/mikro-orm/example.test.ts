@@ -23,7 +23,10 @@ test('examples/support-tickets.ts runs twice on the same SQLite file', { timeout
       assert.match(stdout, /refund failed .* → escalated, resolution null/);
       assert.match(stdout, /#2 "Refund order #1234": escalated\n {2}new → triaged \(triage, by alice\)\n {2}triaged → in_progress \(start, by (bob|carol)\)\n {2}in_progress → escalated \(refund, by \1\)\n/);
       assert.match(stdout, /#3 "Cannot log in": closed\n(  .*\n){6}\n/);
+      assert.match(stdout, /#3: asked, got a reply → in_progress, question null \(an exit hook of waiting\)\./);
       assert.match(stdout, /stateDiagram-v2/);
+      assert.match(stdout, /state "Escalated to billing" as escalated\n/);
+      assert.match(stdout, /in_progress --> escalated: Refund \(error\)\n/);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

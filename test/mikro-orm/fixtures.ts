@@ -57,33 +57,33 @@ export class TicketFlow {
   }
 
   @stage.transition({ source: 'open', target: 'assigned' })
-  assign(user: string) {
+  async assign(user: string) {
     this.ticket.assignee = user;
     this.ticket.counter++;
   }
 
   @stage.transition({ source: 'assigned', target: 'resolved' })
-  resolve(resolution: string) {
+  async resolve(resolution: string) {
     this.ticket.resolution = resolution;
     this.ticket.counter++;
   }
 
   @stage.transition({ source: 'resolved', target: 'closed' })
-  close() {
+  async close() {
     this.ticket.counter++;
   }
 
   /** A chain: open → assigned → resolved → closed in one call. */
   @stage.transition({ source: 'open', target: 'assigned' })
-  fix(user: string, resolution: string) {
+  async fix(user: string, resolution: string) {
     this.ticket.assignee = user;
-    this.resolve(resolution);
-    this.close();
+    await this.resolve(resolution);
+    await this.close();
   }
 
   /** Changes the ticket, then fails. */
   @stage.transition({ source: 'assigned', target: 'resolved' })
-  resolveBadly(resolution: string) {
+  async resolveBadly(resolution: string) {
     this.ticket.resolution = resolution;
     this.ticket.priority = 'high';
     throw new Error('the resolution service is down');
@@ -91,7 +91,7 @@ export class TicketFlow {
 
   /** Fails into `failed`: only that move and its history row are committed. */
   @stage.transition({ source: 'open', target: 'assigned', onError: 'failed' })
-  assignRisky(user: string) {
+  async assignRisky(user: string) {
     this.ticket.assignee = user;
     this.ticket.priority = 'urgent';
     throw new Error('could not notify ' + user);

@@ -69,11 +69,11 @@ function orderFlow() {
       this.order.step = value;
     }
     @phase.transition({ source: 'draft', target: 'sent' })
-    send() {
+    async send() {
       this.order.note = 'sent by post';
     }
     @phase.transition({ source: 'sent', target: 'paid' })
-    pay() {}
+    async pay() {}
   }
   return OrderFlow;
 }
@@ -102,7 +102,7 @@ class Detached {
     readonly em: EntityManager,
   ) {}
   @phase.transition({ source: 'draft', target: 'sent' })
-  send() {
+  async send() {
     this.order.note = 'tried';
   }
 }
@@ -141,7 +141,7 @@ class Mirrored {
     this.order.previous = value;
   }
   @phase.transition({ source: 'draft', target: 'sent' })
-  send() {}
+  async send() {}
 }
 persistTransitions(phase, Mirrored, { em: (f) => f.em, entity: (f) => f.order });
 
@@ -156,7 +156,7 @@ class OverPlainObject {
     this.order.step = value;
   }
   @phase.transition({ source: 'draft', target: 'sent' })
-  send() {}
+  async send() {}
 }
 persistTransitions(phase, OverPlainObject, { em: (f) => f.em, entity: (f) => f.order });
 

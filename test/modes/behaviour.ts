@@ -6,13 +6,13 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { State, TransitionNotAllowed } from 'transitional';
+import { State, TransitionNotAllowed, actingAs, type NotAllowedReason } from 'transitional';
 import type * as Flows from './fixtures/flows.ts';
 
 export type FlowsModule = typeof Flows;
 
 /** Asserts that `fn` throws a `TransitionNotAllowed` with these fields. */
-function assertNotAllowed(fn: () => unknown, expected: { transition: string; state: string | number; reason: 'source' | 'condition' }, fragments: readonly string[] = []): void {
+function assertNotAllowed(fn: () => unknown, expected: { transition: string; state: string | number; reason: NotAllowedReason }, fragments: readonly string[] = []): void {
   assert.throws(fn, (error: unknown) => {
     assert.ok(error instanceof TransitionNotAllowed, `expected TransitionNotAllowed, got ${String(error)}`);
     assert.equal(error.transition, expected.transition);
@@ -229,6 +229,66 @@ export function describeBehaviour(mode: 'standard' | 'legacy', flows: FlowsModul
         assert.throws(() => failing.boot(true), { message: 'boot failed' });
         assert.equal(level.get(failing), 0);
         assert.equal(power.get(failing), 'off');
+      });
+    });
+
+    describe('calls that users rely on', () => {
+      test('an async method rejects a refusal; a sync one throws it (cold and warm)', async () => {
+        const { ApprovalFlow } = flows;
+        for (let i = 0; i < 2; i++) {
+          await new ApprovalFlow({}).submitAsync();
+          new ApprovalFlow({}).submitSync();
+          const done = new ApprovalFlow({ stage: Stage.Published });
+          await assert.rejects(done.submitAsync(), (e: unknown) => e instanceof TransitionNotAllowed && e.reason === 'source');
+          assertNotAllowed(() => done.submitSync(), { transition: 'submitSync', state: Stage.Published, reason: 'source' });
+        }
+      });
+
+      test('inside actingAs a refusing permission fails with reason "permission"; outside it is not enforced', () => {
+        const { ApprovalFlow } = flows;
+        for (let i = 0; i < 2; i++) {
+          const flow = new ApprovalFlow({ stage: Stage.Review });
+          assertNotAllowed(() => actingAs('guest', () => flow.publish()), { transition: 'publish', state: Stage.Review, reason: 'permission' }, ['permission']);
+          assert.equal(flow.review.stage, Stage.Review);
+          actingAs('editor', () => flow.publish());
+          assert.equal(flow.review.stage, Stage.Published);
+          const outside = new ApprovalFlow({ stage: Stage.Review });
+          outside.publish();
+          assert.equal(outside.review.stage, Stage.Published);
+        }
+      });
+
+      test('a subclass of a persisted class with a transition not declared async is refused when it is defined', () => {
+        assert.throws(() => flows.defineSyncUnderPersisted(), (e: unknown) => e instanceof TypeError && e.message.includes('publishNow()') && e.message.includes('async'));
+      });
+    });
+
+    describe('entry and exit hooks, per-transition hooks, dynamic targets', () => {
+      test('a dynamic target is computed before the state is set; onExit sees the source, onEnter the computed value', () => {
+        const { RoutedFlow } = flows;
+        for (let i = 0; i < 2; i++) {
+          const low = new RoutedFlow({});
+          low.route();
+          assert.equal(low.review.stage, Stage.Review);
+          assert.deepEqual(low.events, ['exit new (target new)', 'body in review', 'enter review']);
+          const high = new RoutedFlow({ score: 9 });
+          high.route();
+          assert.equal(high.review.stage, Stage.Published);
+          assert.deepEqual(high.events, ['exit new (target new)', 'body in published', 'enter published']);
+        }
+      });
+
+      test('a hook with { transitions } runs for those transitions only', () => {
+        const { RoutedFlow } = flows;
+        const flow = new RoutedFlow({});
+        flow.route();
+        flow.hide();
+        assert.deepEqual(flow.events, ['exit new (target new)', 'body in review', 'enter review', 'after hide']);
+      });
+
+      test('undeclared values in onEnter or in targets are TypeErrors naming them', () => {
+        assert.throws(() => flows.defineOnEnterUnknownValue(), (e: unknown) => e instanceof TypeError && e.message.includes('"archived"') && e.message.includes('entered()'));
+        assert.throws(() => flows.defineUnknownTargetsValue(), (e: unknown) => e instanceof TypeError && e.message.includes('"archived"') && e.message.includes('route()'));
       });
     });
 

@@ -50,7 +50,7 @@ const flowsOutput = {
   names: ['comment', 'hide', 'publish', 'submit'],
   light: 'on',
   later: 3,
-  dotLines: 11,
+  dotLines: 12,
 };
 
 /** What test/package/consumer/persisted.ts prints. */

@@ -62,7 +62,7 @@ function realTransitions(state: State<V>, C: Function): string[] {
       record({
         name: t.name,
         source: t.source === State.ANY ? 'ANY' : (t.source as readonly V[]),
-        target: t.target,
+        target: t.target as V | undefined, // no target functions in generated definitions
         label: t.label,
         onError: t.onError,
         rewind: t.rewind,
@@ -80,17 +80,22 @@ function byValue(a: V, b: V): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The arrows a diagram of State `k` must draw: ANY from every other state, none without target, each once. */
-function modelEdges(spec: FlowSpec, level: number, k: number): { source: V; target: V; label: string }[] {
-  const seen = new Map<string, { source: V; target: V; label: string }>();
+/**
+ * The arrows a diagram of State `k` must draw: ANY from every other state, none without target,
+ * plus one to each `onError` value labelled "<label> (error)" (dashed in DOT), each once.
+ */
+function modelEdges(spec: FlowSpec, level: number, k: number): { source: V; target: V; label: string; error: boolean }[] {
+  const seen = new Map<string, { source: V; target: V; label: string; error: boolean }>();
+  const add = (sources: readonly V[] | 'ANY', target: V, label: string, error: boolean) => {
+    for (const source of sources === 'ANY' ? spec.states[k]!.values.filter((v) => v !== target) : sources) {
+      seen.set(JSON.stringify([source, target, label, error]), { source, target, label, error });
+    }
+  };
   for (const name of methodsOf(spec, level)) {
     for (const d of laneOf(spec, level, name, k)?.defs ?? []) {
-      if (d.target === undefined) continue;
-      const target = d.target;
       const label = d.label ?? METHOD_LABELS[name]!;
-      for (const source of d.sources === 'ANY' ? spec.states[k]!.values.filter((v) => v !== target) : d.sources) {
-        seen.set(JSON.stringify([source, target, label]), { source, target, label });
-      }
+      if (d.target !== undefined) add(d.sources, d.target, label, false);
+      if (d.onError !== undefined) add(d.sources, d.onError, `${label} (error)`, true);
     }
   }
   return [...seen.values()];
@@ -102,7 +107,7 @@ function modelDot(spec: FlowSpec, level: number, k: number): string {
   const lines = ['digraph {'];
   for (const v of [...spec.states[k]!.values].sort(byValue)) lines.push(`${dotString(String(v))} [label=${dotString(String(v))}];`);
   const edges = modelEdges(spec, level, k).sort((a, b) => byValue(a.source, b.source) || byValue(a.target, b.target) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-  for (const e of edges) lines.push(`${dotString(String(e.source))} -> ${dotString(String(e.target))} [label=${dotString(e.label)}];`);
+  for (const e of edges) lines.push(`${dotString(String(e.source))} -> ${dotString(String(e.target))} [label=${dotString(e.label)}${e.error ? ', style=dashed' : ''}];`);
   lines.push('}');
   return lines.join('\n');
 }

@@ -246,7 +246,9 @@ export class Model {
   /** An outside call of `name` with call id `cid`. */
   call(cid: string, name: string): Outcome {
     const start = this.trace.length;
-    this.promised = false;
+    // A method declared `async` reports every outcome as a promise, refusals included.
+    const level = definingLevel(this.spec, this.spec.level, name);
+    this.promised = level !== undefined && this.spec.classes[level]!.methods[name]!.body.style === 'async';
     this.depth++;
     let error: string | undefined;
     let result: string | undefined;

@@ -3,7 +3,7 @@
  * compile error (options, questions). Compiled by `tsc -p tsconfig.json`, not run.
  */
 
-import { State, type TransitionDefinition } from 'transitional';
+import { State, type TargetFunction, type TransitionDefinition } from 'transitional';
 import type { Equal, Expect } from './type-assert.ts';
 
 enum Stage {
@@ -67,7 +67,8 @@ const defs = letters.transitions(class {});
 const first = defs[0]!;
 export type Definition = [
   Expect<Equal<typeof first.source, readonly ('a' | 'b')[] | typeof State.ANY>>,
-  Expect<Equal<typeof first.target, 'a' | 'b' | undefined>>,
+  Expect<Equal<typeof first.target, 'a' | 'b' | TargetFunction<'a' | 'b'> | undefined>>,
+  Expect<Equal<typeof first.targets, readonly ('a' | 'b')[]>>,
   Expect<Equal<typeof first.onError, 'a' | 'b' | undefined>>,
   Expect<Equal<typeof first.name, string>>,
   Expect<Equal<typeof first.label, string>>,
