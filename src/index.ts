@@ -16,5 +16,5 @@ export type { HookOptions } from './runtime/hooks.ts';
 export type { WaitOptions } from './runtime/waiting.ts';
 export type { AvailableOptions } from './read/introspection.ts';
 export type { StandardSchemaV1 } from './core/standard-schema.ts';
-export { persistWith, type TransitionStore, type UnitOfWork, type StateChange } from './persistence.ts';
+export { persistWith, persistenceOf, type TransitionStore, type UnitOfWork, type StateChange } from './persistence.ts';
 export { toMermaid, toDot } from './read/diagram.ts';

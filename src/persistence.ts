@@ -12,7 +12,7 @@
 
 import type { State } from './state.ts';
 import { ownMetadata } from './core/metadata.ts';
-import { bumpHookVersion, ownRecord } from './core/definition.ts';
+import { bumpHookVersion, ownRecord, recordChain } from './core/definition.ts';
 import type { StateValue } from './core/errors.ts';
 import { planOf, transitionsOf } from './read/introspection.ts';
 
@@ -104,4 +104,20 @@ export function persistWith<V extends StateValue>(state: State<V>, flowClass: ab
   }
   rec.ownPersistence = store;
   bumpHookVersion();
+}
+
+/**
+ * The store that persists `flowClass`'s transitions on `state` (its own, or the nearest
+ * ancestor's), or `undefined` for an in-memory flow class.
+ *
+ * @example
+ * const store = persistenceOf(stage, TicketFlow);   // the MikroOrmTransitionStore persistTransitions made
+ */
+export function persistenceOf<V extends StateValue>(state: State<V>, flowClass: abstract new (...args: any[]) => object): TransitionStore | undefined {
+  const chain = recordChain(flowClass, state);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const store = chain[i]!.ownPersistence;
+    if (store !== undefined) return store as TransitionStore;
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@
  * Built on the `TransitionStore` seam that `transitional` exports (`persistWith`).
  */
 
-import { persistWith } from '../persistence.ts';
+import { persistWith, persistenceOf } from '../persistence.ts';
 import type { State } from '../state.ts';
 import type { StateValue } from '../core/errors.ts';
 import { MikroOrmTransitionStore, type PersistOptions } from './store.ts';
@@ -37,4 +37,17 @@ export function persistTransitions<V extends StateValue, F extends object>(
   const store = new MikroOrmTransitionStore(state, flowClass, options);
   persistWith(state, flowClass, store);
   return store;
+}
+
+/**
+ * The store `persistTransitions` made for `flowClass` (or the nearest ancestor) and `state`, or
+ * `undefined` when that class is not persisted with MikroORM.
+ *
+ * @example
+ * const ticket = await em.findOneOrFail(Ticket, 42);
+ * const flow = persistedWith(stage, TicketFlow)!.wrap(ticket, em);
+ */
+export function persistedWith<V extends StateValue, F extends object>(state: State<V>, flowClass: abstract new (...args: any[]) => F): MikroOrmTransitionStore<F> | undefined {
+  const store = persistenceOf(state, flowClass);
+  return store instanceof MikroOrmTransitionStore ? (store as MikroOrmTransitionStore<F>) : undefined;
 }

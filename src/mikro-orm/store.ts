@@ -48,6 +48,14 @@ export interface PersistOptions<F> {
   /** The managed entity that holds the state. */
   readonly entity: (flow: F) => object;
   /**
+   * How to wrap a freshly loaded entity in a flow, in a given entity manager: what a worker (timers,
+   * durable `afterCommit` hooks) and the admin view do. Required by those features only.
+   *
+   * @example
+   * flow: (ticket, em) => new TicketFlow(ticket, em)
+   */
+  readonly flow?: (entity: any, em: EntityManager) => F;
+  /**
    * Who makes the change, stored in each history row (numbers are stored as text). `user` is the
    * user the call acts for (`actingAs(user, ...)`), `undefined` outside one.
    */
@@ -137,6 +145,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options { em, entity } are required.`);
     if (typeof options.em !== 'function') throw new TypeError(`${where}: options.em must be a function (flow) => EntityManager.`);
     if (typeof options.entity !== 'function') throw new TypeError(`${where}: options.entity must be a function (flow) => the managed entity.`);
+    if (options.flow !== undefined && typeof options.flow !== 'function') throw new TypeError(`${where}: options.flow must be a function (entity, em) => a flow instance.`);
     if (options.actor !== undefined && typeof options.actor !== 'function') throw new TypeError(`${where}: options.actor must be a function (flow, user) => who.`);
     if (options.field !== undefined && (typeof options.field !== 'string' || options.field === '')) throw new TypeError(`${where}: options.field must be a property name.`);
     if (options.lockTimeout !== undefined && !(typeof options.lockTimeout === 'number' && options.lockTimeout > 0 && Number.isFinite(options.lockTimeout))) {
@@ -148,6 +157,30 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     this.#lockTimeout = options.lockTimeout ?? 5000;
     const log = options.log;
     this.#log = log === false ? undefined : log === undefined ? { entity: TransitionLog } : isLogOptions<F>(log) ? log : { entity: log };
+  }
+
+  /** The `State` this store persists. */
+  get state(): State<any> {
+    return this.#state;
+  }
+
+  /** The entity property that holds the state, when given (`field`) or learned. */
+  get field(): string | undefined {
+    return this.#options.field ?? [...this.#fields.values()][0];
+  }
+
+  /**
+   * Wraps `entity` (managed by `em`) in a flow with the `flow` factory.
+   * Throws a `TypeError` saying how to declare the factory when there is none.
+   */
+  wrap(entity: object, em: EntityManager): F {
+    const factory = this.#options.flow;
+    if (factory === undefined) {
+      throw new TypeError(`persistTransitions(${this.#state.name}, ${this.#flowName}, ...) has no flow factory: add { flow: (entity, em) => new ${this.#flowName}(...) } so a worker or the admin view can wrap a loaded entity.`);
+    }
+    const flow = factory(entity, em);
+    if (flow === null || typeof flow !== 'object') throw new TypeError(`${this.#flowName}: the flow factory returned ${String(flow)}, not a flow instance.`);
+    return flow;
   }
 
   async run(unit: UnitOfWork, call: () => Promise<unknown>): Promise<unknown> {
