@@ -128,8 +128,14 @@ export type DatabaseSpec =
 /** Pool and connection settings a test may override (a small pool, the proxy's port...). */
 export interface ConnectOptions {
   readonly debug?: boolean;
+  /** The entities to register. Default: this file's `entities`. */
+  readonly entities?: readonly unknown[];
+  /** The server to create the database on, instead of DATABASE_URL / MARIADB_URL (a throwaway server, a proxy). */
+  readonly serverUrl?: string;
   /** The pool's size (PostgreSQL, MariaDB). Default 8. */
   readonly poolMax?: number;
+  /** SQLite's busy timeout in ms (how long a statement waits for another process's lock). Default 5000. */
+  readonly sqliteTimeout?: number;
   /** Extra options for `MikroORM.init` (driverOptions, ...). */
   readonly extra?: Record<string, unknown>;
 }
@@ -147,10 +153,11 @@ export interface Database {
 }
 
 export async function connect(spec: DatabaseSpec, options: ConnectOptions | boolean = {}): Promise<Orm> {
-  const { debug = false, poolMax = 8, extra = {} } = typeof options === 'boolean' ? { debug: options } : options;
-  if (spec.kind === 'sqlite') return MikroORM.init({ ...sqliteOptions(spec.file), entities, debug, ...extra });
-  if (spec.kind === 'mariadb') return MikroORM.init({ driver: MariaDbDriver, clientUrl: spec.url, dbName: spec.dbName, entities, debug, pool: { min: 0, max: poolMax }, ...extra });
-  return MikroORM.init({ driver: PostgreSqlDriver, clientUrl: spec.url, schema: spec.schema, entities, debug, pool: { min: 0, max: poolMax }, ...extra });
+  const { debug = false, poolMax = 8, extra = {}, entities: list = entities, sqliteTimeout } = typeof options === 'boolean' ? { debug: options } : options;
+  const common = { entities: list as never[], debug, ...extra };
+  if (spec.kind === 'sqlite') return MikroORM.init({ ...sqliteOptions(spec.file, sqliteTimeout === undefined ? {} : { timeout: sqliteTimeout }), ...common });
+  if (spec.kind === 'mariadb') return MikroORM.init({ driver: MariaDbDriver, clientUrl: spec.url, dbName: spec.dbName, pool: { min: 0, max: poolMax }, ...common });
+  return MikroORM.init({ driver: PostgreSqlDriver, clientUrl: spec.url, schema: spec.schema, pool: { min: 0, max: poolMax }, ...common });
 }
 
 /** A name no other test file or helper uses at the same time (schemas, databases). */
@@ -194,12 +201,12 @@ export async function createDatabase(kind: DatabaseKind, options: ConnectOptions
     dir = mkdtempSync(join(tmpdir(), 'transitional-'));
     spec = { kind, file: join(dir, 'test.sqlite') };
   } else if (kind === 'mariadb') {
-    const url = process.env.MARIADB_URL;
+    const url = options.serverUrl ?? process.env.MARIADB_URL;
     if (!url) throw new Error('MARIADB_URL is not set');
     spec = { kind, url, dbName: uniqueName() };
     await mariadbAdmin(url, `create database \`${spec.dbName}\``);
   } else {
-    const url = process.env.DATABASE_URL;
+    const url = options.serverUrl ?? process.env.DATABASE_URL;
     if (!url) throw new Error('DATABASE_URL is not set');
     spec = { kind, url, schema: uniqueName() };
   }
@@ -228,8 +235,13 @@ export async function openDatabase(spec: DatabaseSpec, options: ConnectOptions =
       for (const o of opened) await Promise.race([o.close(true).catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000))]);
       if (spec.kind === 'postgresql') {
         const admin = await connect(spec, { poolMax: 1 });
-        await admin.em.getConnection().execute(`drop schema if exists "${spec.schema}" cascade`);
-        await admin.close(true);
+        try {
+          // A transaction a fault left open on the server would make the drop wait: not forever.
+          await admin.em.getConnection().execute(`set lock_timeout = '10s'`);
+          await admin.em.getConnection().execute(`drop schema if exists "${spec.schema}" cascade`);
+        } finally {
+          await admin.close(true);
+        }
       } else if (spec.kind === 'mariadb') {
         await dropMariadbDatabase(spec.url, spec.dbName);
       }
