@@ -62,3 +62,12 @@ export function describeError(error: unknown): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Closes an ORM, waiting at most `ms`: a pool that lost a connection inside a transaction may
+ * never finish closing (Kysely skips `release()` when commit/rollback throw), and a test's
+ * cleanup must not hang on what the test is about.
+ */
+export async function closeSoon(orm: { close(force?: boolean): Promise<void> }, ms = 1_000): Promise<void> {
+  await settle(orm.close(true).catch(() => {}), ms);
+}
