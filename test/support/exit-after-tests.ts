@@ -18,7 +18,7 @@ const GRACE_MS = 20_000;
 if (process.env.NODE_TEST_CONTEXT !== undefined) {
   after(() => {
     setTimeout(() => {
-      console.error(`# ${process.argv[1] ?? 'this test file'}: handles still open ${GRACE_MS} ms after its last test; exiting (exit code ${process.exitCode ?? 0}).`);
+      console.error(`# ${process.argv[1] ?? 'this test file'}: handles still open ${GRACE_MS} ms after its last test (a hung query, an unclosed pool?); exiting.`);
       process.exit();
     }, GRACE_MS).unref();
   });
