@@ -1,7 +1,8 @@
 /**
  * Several OS processes race transitions on the same rows of one database: a SQLite file in WAL
- * mode, and PostgreSQL when DATABASE_URL is set (required under CI=true). Every race has exactly
- * one winner, every state change exactly one history row, no update is lost, no process crashes.
+ * mode, PostgreSQL when DATABASE_URL is set and MariaDB when MARIADB_URL is set (both required
+ * under CI=true). Every race has exactly one winner, every state change exactly one history row,
+ * no update is lost, no process crashes.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +50,7 @@ class Worker {
 
 const { kinds, missing } = databaseKinds();
 if (missing !== undefined) {
-  test('PostgreSQL is available under CI (race)', () => assert.fail(missing));
+  test('the databases are available under CI (race)', () => assert.fail(missing));
 }
 
 for (const kind of kinds) {

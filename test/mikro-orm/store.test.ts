@@ -1,6 +1,6 @@
 /**
- * transitional/mikro-orm against real databases: a SQLite file, and PostgreSQL when DATABASE_URL
- * is set (required under CI=true). Contract §9.
+ * transitional/mikro-orm against real databases: a SQLite file, PostgreSQL when DATABASE_URL is
+ * set and MariaDB when MARIADB_URL is set (both required under CI=true). Contract §9.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,10 +8,11 @@ import { UniqueConstraintViolationException } from '@mikro-orm/sql';
 import { TransitionNotAllowed } from 'transitional';
 import { ConcurrentTransition, TransitionNotPersisted, history, type TransitionLog } from 'transitional/mikro-orm';
 import { Comment, Ticket, TicketFlow, stage, createDatabase, databaseKinds, loadTicket, persisted, seedTicket, type Database } from './fixtures.ts';
+import { killOwnBackend } from '../support/backends.ts';
 
 const { kinds, missing } = databaseKinds();
 if (missing !== undefined) {
-  test('PostgreSQL is available under CI', () => assert.fail(missing));
+  test('the databases are available under CI', () => assert.fail(missing));
 }
 
 /** The history rows as plain tuples. */
@@ -315,8 +316,7 @@ for (const kind of kinds) {
             await orm.close(true);
           } else {
             // Kill this transaction's server process from another connection, as a crash or a restart would.
-            const [own] = await f.em.getConnection().execute('select pg_backend_pid() as pid', [], 'all', f.em.getTransactionContext());
-            await db.orm.em.getConnection().execute('select pg_terminate_backend(?)', [own?.pid]);
+            await killOwnBackend(kind, f.em, db.fork());
           }
         }),
         (error: unknown) => {
