@@ -57,6 +57,17 @@ export interface UnitOfWork {
    * its own copy of the storage). For a store whose commit failed, or for `undoAll`.
    */
   restore(): void;
+  /**
+   * The durable `afterCommit` hooks the unit's kept changes call for, by method name, once per
+   * (change, hook): what a store records in the committing transaction for a worker to run.
+   */
+  readonly durableHooks: ReadonlyArray<{ readonly change: StateChange; readonly hook: string }>;
+  /**
+   * Called by a store when this unit commits inside another one (a savepoint of its
+   * transaction): its afterCommit hooks then run once `outer` commits, and never if it fails.
+   * Or with the outcome of a transaction of the caller's own (`true`: committed).
+   */
+  nestIn(outer: UnitOfWork | PromiseLike<boolean>): void;
 }
 
 export interface TransitionStore {

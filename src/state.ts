@@ -15,7 +15,7 @@ import {
   type DualMethodDecorator,
   type TransitionOptions,
 } from './define/decorators.ts';
-import { registerExternalHook, type HookOptions } from './runtime/hooks.ts';
+import { registerExternalHook, type AfterCommitOptions, type HookOptions } from './runtime/hooks.ts';
 import { show } from './core/errors.ts';
 import { readState, recordOf } from './runtime/access.ts';
 import { available, can, hasPermission, transitionsOf, type AvailableOptions } from './read/introspection.ts';
@@ -52,6 +52,8 @@ export interface HookEvent<V extends StateValue = StateValue, F = any> {
   readonly result?: unknown;
   /** `onError`, `after` (on failure): what was thrown. */
   readonly error?: unknown;
+  /** Durable `afterCommit` hooks: which run this is, from 1 (a failed run is retried). */
+  readonly attempt?: number;
 }
 
 /**
@@ -260,6 +262,22 @@ class StateDescriptor<V extends StateValue = StateValue> implements StateSpec<V>
   /** Runs last, whatever happened (like `finally`). */
   after<const N extends string = never>(options?: HookOptions<N>): HookDecorator<V, N> {
     return hookDecorator(this, 'after', options);
+  }
+
+  /**
+   * Runs once the outermost call's work is durable: after the database commit for a persisted flow,
+   * after the outermost call succeeded for an in-memory one; once per state change of the committed
+   * chain, in their order; never for a call that failed. The call settles after these hooks ran; a
+   * hook's error changes nothing (it is reported as an `AfterCommitError` process warning).
+   * `{ durable: true }` (persisted flows): recorded in the committing transaction and run by a
+   * worker instead, with retries (`event.attempt`).
+   *
+   * @example
+   * @order.afterCommit({ transitions: ['pay'], durable: true })
+   * async sendReceipt(event: HookEvent<OrderStage>) { await mailer.send(event.flow.order.email); }
+   */
+  afterCommit<const N extends string = never>(options?: AfterCommitOptions<N>): HookDecorator<V, N> {
+    return hookDecorator(this, 'afterCommit', options);
   }
 
   /**

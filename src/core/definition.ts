@@ -42,6 +42,11 @@ export interface TransitionDefinition<V extends StateValue = StateValue> {
   readonly rewind: boolean;
   readonly meta: unknown;
   readonly input: StandardSchemaV1 | undefined;
+  /**
+   * A timer, in ms: once a committed call leaves the entity in one of the sources, a worker calls
+   * this transition (with no arguments) that long afterwards, if the entity is still there.
+   */
+  readonly after: number | undefined;
 }
 
 /**
@@ -98,7 +103,7 @@ export interface Plan {
   dynamicTarget: boolean;
 }
 
-export type HookKind = 'before' | 'success' | 'error' | 'after';
+export type HookKind = 'before' | 'success' | 'error' | 'after' | 'afterCommit';
 
 export interface HookEntry {
   readonly kind: HookKind;
@@ -120,6 +125,8 @@ export interface HookEntry {
   readonly fn: Function | undefined;
   readonly external: boolean;
   readonly seq: number;
+  /** `afterCommit({ durable: true })`: recorded with the commit and run by a worker, not by the call. */
+  readonly durable: boolean;
 }
 
 /** Hooks of one class for one State, merged with its ancestors' and sorted: compiled lazily. */
@@ -128,6 +135,8 @@ export interface CompiledHooks {
   readonly success: readonly HookEntry[];
   readonly error: readonly HookEntry[];
   readonly after: readonly HookEntry[];
+  /** Run once the outermost call is durable (in process); see `durable` for the worker's. */
+  readonly afterCommit: readonly HookEntry[];
 }
 
 /**
@@ -155,6 +164,8 @@ export class ClassRecord {
   ownPersistence: unknown = undefined;
   /** The persistence in force for this class (its own or an ancestor's), resolved when compiled. */
   persistence: unknown = undefined;
+  /** Something only a persisted class can have: a timer (`after`) or a durable `afterCommit` hook; resolved when compiled. */
+  needsStore: string | undefined = undefined;
 
   constructor(
     readonly state: StateSpec<any>,

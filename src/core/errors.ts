@@ -70,3 +70,25 @@ export class StateSkipped extends Error {
     super(message);
   }
 }
+
+/**
+ * An `afterCommit` hook threw (or rejected) after its call's work was committed. Nothing is undone
+ * and the call's outcome stands; the error is reported as a process warning
+ * (`process.on('warning', (w) => { if (w instanceof AfterCommitError) ... })`), which Node prints to
+ * stderr unless you listen.
+ */
+export class AfterCommitError extends Error {
+  override name = 'AfterCommitError';
+  constructor(
+    /** The flow class name. */
+    readonly flow: string,
+    /** The transition whose committed change the hook ran for. */
+    readonly transition: string,
+    /** The hook (its method name, or `'a registered hook'`). */
+    readonly hook: string,
+    /** What the hook threw. */
+    override readonly cause: unknown,
+  ) {
+    super(`${flow}.${transition}() was committed, but its afterCommit hook ${hook} failed: ${cause instanceof Error ? cause.message : String(cause)}. Nothing was undone.`, { cause });
+  }
+}

@@ -127,6 +127,16 @@ export interface TransitionOptions<V extends StateValue, F = any, A extends unkn
   readonly input?: StandardSchemaV1;
   /** Free data for user interfaces. */
   readonly meta?: unknown;
+  /**
+   * A timer, in milliseconds (persisted flows only, `transitional/mikro-orm`): once a committed call
+   * leaves the entity in one of `source`, a worker calls this transition, with no arguments, that
+   * long afterwards, if the entity is still there.
+   *
+   * @example
+   * @stage.transition({ source: 'awaitingPayment', target: 'expired', after: 30 * 60_000 })
+   * async expire() {}
+   */
+  readonly after?: number;
 }
 
 function checkValue(state: StateSpec<any>, where: string, what: string, value: unknown): void {
@@ -141,7 +151,7 @@ const NO_TARGETS: readonly StateValue[] = Object.freeze([]);
 function defineTransition(state: StateSpec<any>, site: Site, options: TransitionOptions<StateValue>): CompiledDefinition {
   const where = `@${state.name}.transition() on ${site.where}`;
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options are required ({ source, target? }).`);
-  const { source, target, targets, label, conditions = [], permission, onError, rewind = false, input, meta } = options;
+  const { source, target, targets, label, conditions = [], permission, onError, rewind = false, input, meta, after } = options;
   let sources: readonly StateValue[] | typeof ANY;
   if (source === ANY) sources = ANY;
   else if (Array.isArray(source)) {
@@ -175,6 +185,12 @@ function defineTransition(state: StateSpec<any>, site: Site, options: Transition
   if (input !== undefined && (input === null || typeof input !== 'object' || typeof (input as StandardSchemaV1)['~standard']?.validate !== 'function')) {
     throw new TypeError(`${where}: input must be a Standard Schema (zod, valibot, arktype, ...).`);
   }
+  if (after !== undefined && !(typeof after === 'number' && Number.isFinite(after) && after > 0)) {
+    throw new TypeError(`${where}: after must be a positive, finite number of milliseconds (a timer), got ${typeof after === 'number' ? String(after) : show(after)}.`);
+  }
+  if (after !== undefined && sources !== ANY && target !== undefined && typeof target !== 'function' && sources.length === 1 && sources[0] === target) {
+    throw new TypeError(`${where}: a timer (after) from ${show(target)} to itself would fire again and again; give it another target.`);
+  }
   if (rewind && !state.ordered) throw new TypeError(`${where}: rewind only applies to an ordered State (new State(values, { ordered: true })).`);
   if (state.ordered && !rewind) {
     const from = sources === ANY ? state.values : sources;
@@ -197,6 +213,7 @@ function defineTransition(state: StateSpec<any>, site: Site, options: Transition
     rewind,
     meta,
     input,
+    after,
   };
   // Read by the hot path; not enumerable, so `transitions()` entries show the documented fields only.
   Object.defineProperty(def, 'guarded', { value: conditions.length !== 0 || permission !== undefined });

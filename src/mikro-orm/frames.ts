@@ -7,11 +7,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import type { EntityManager, Transaction } from '@mikro-orm/core';
+import type { UnitOfWork } from '../persistence.ts';
 import { SqlitePlatform } from '@mikro-orm/sql';
 
 /** An open unit of work of this module, seen from the calls made inside it. */
 export interface Frame {
   readonly em: EntityManager;
+  /** The unit of work (the runtime's) this frame runs. */
+  readonly unit: UnitOfWork;
   /** Makes sure the unit's transaction is open (it is closed between a failed body and its onError hooks). */
   ensureOpen(): Promise<void>;
 }
@@ -37,12 +40,33 @@ function noop(): void {}
 /** Transactions whose COMMIT is being sent, and whether it was. */
 const committing = new WeakMap<Transaction, { sent: boolean }>();
 
+/** Transactions of callers' own that units committed inside of: who to tell how they ended. */
+const outcomes = new WeakMap<Transaction, Array<(committed: boolean) => void>>();
+
+/** Resolves `true` once the transaction `trx` (of the caller's own) commits, `false` if it rolls back. */
+export function outcomeOf(trx: Transaction): Promise<boolean> {
+  return new Promise((resolve) => {
+    const list = outcomes.get(trx) ?? [];
+    list.push(resolve);
+    outcomes.set(trx, list);
+  });
+}
+
+function settleOutcome(trx: unknown, committed: boolean): void {
+  if (trx === undefined || trx === null) return;
+  const list = outcomes.get(trx as Transaction);
+  if (list === undefined) return;
+  outcomes.delete(trx as Transaction);
+  for (const resolve of list) resolve(committed);
+}
+
 /** Event managers we listen to. */
 const watched = new WeakSet<object>();
 
 /**
  * Listens, once per event manager, for the moment MikroORM sends COMMIT (after its final flush):
- * an error before it means nothing was committed; after it, the outcome may be unknown.
+ * an error before it means nothing was committed; after it, the outcome may be unknown. And for
+ * the end of callers' own transactions that units committed inside of.
  */
 export function watchCommits(em: EntityManager): void {
   const events = em.getEventManager();
@@ -52,6 +76,12 @@ export function watchCommits(em: EntityManager): void {
     beforeTransactionCommit({ transaction }) {
       const watch = transaction === undefined ? undefined : committing.get(transaction as Transaction);
       if (watch !== undefined) watch.sent = true;
+    },
+    afterTransactionCommit({ transaction }) {
+      settleOutcome(transaction, true);
+    },
+    afterTransactionRollback({ transaction }) {
+      settleOutcome(transaction, false);
     },
   });
 }

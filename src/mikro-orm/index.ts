@@ -10,11 +10,20 @@ import { persistWith, persistenceOf } from '../persistence.ts';
 import type { State } from '../state.ts';
 import type { StateValue } from '../core/errors.ts';
 import { MikroOrmTransitionStore, type PersistOptions } from './store.ts';
+import { workerNeeds } from '../runtime/hooks.ts';
+import { registerStore } from './worker.ts';
+import { provideQueues } from './jobs.ts';
+import { pgBossQueue } from './pg-boss-queue.ts';
+import { tableQueue } from './table-queue.ts';
+
+provideQueues({ postgresql: pgBossQueue, table: tableQueue });
 
 export { MikroOrmTransitionStore, type PersistOptions, type LogOptions } from './store.ts';
 export { ConcurrentTransition, TransitionNotPersisted, type NotPersistedReason } from './errors.ts';
 export { TransitionLog, history, type TransitionRecord } from './transition-log.ts';
 export { WalSqliteDialect, sqliteOptions, type SqliteFileOptions } from './sqlite.ts';
+export { startWorker, type Worker, type WorkerOptions } from './worker.ts';
+export type { Job, TimerJob, HookJob } from './jobs.ts';
 
 /**
  * Persists every outermost call of `flowClass`'s transitions on `state` (subclasses included):
@@ -35,7 +44,14 @@ export function persistTransitions<V extends StateValue, F extends object>(
   options: PersistOptions<F>,
 ): MikroOrmTransitionStore<F> {
   const store = new MikroOrmTransitionStore(state, flowClass, options);
+  const needs = workerNeeds(state, flowClass);
+  if (needs !== undefined && options.flow === undefined) {
+    throw new TypeError(
+      `persistTransitions(${state}, ${flowClass.name}, ...): ${needs} runs in a worker, which rebuilds the flow around a freshly loaded entity: add a flow factory, { flow: (entity, em) => new ${flowClass.name}(...) }.`,
+    );
+  }
   persistWith(state, flowClass, store);
+  registerStore(store);
   return store;
 }
 

@@ -29,10 +29,22 @@ import { show } from '../core/errors.ts';
 import { ConcurrentTransition, TransitionNotPersisted } from './errors.ts';
 import { fieldAfter, loaded, target, type Target } from './entity.ts';
 import { TransitionLog, type TransitionRecord } from './transition-log.ts';
-import { exclusive, frames, sameSqliteDatabase, watchCommit, watchCommits, type Frame } from './frames.ts';
+import { exclusive, frames, outcomeOf, sameSqliteDatabase, watchCommit, watchCommits, type Frame } from './frames.ts';
 import { lockRow, sameStored } from './row-lock.ts';
 import { originalBefore, restoreMemory, snapshotMemory, valuesBefore, type MemorySnapshot } from './memory.ts';
 import { commitCertainlyFailed, guardConnections } from './connections.ts';
+import { flowKey, queueFor, type Job } from './jobs.ts';
+import { timerChecks, TimerOutdated } from './worker.ts';
+import { ANY } from '../core/definition.ts';
+import { workerNeeds } from '../runtime/hooks.ts';
+import type { StateValue } from '../core/errors.ts';
+
+/** What a flow class leaves for a worker when a call commits: its timers, and whether it has durable hooks. */
+interface WorkNeeds {
+  readonly timers: ReadonlyArray<{ readonly name: string; readonly sources: readonly StateValue[] | typeof ANY; readonly after: number }>;
+  /** It has timers or durable hooks. */
+  readonly worker: boolean;
+}
 
 /** Where history rows go when they do not go to `TransitionLog`. */
 export interface LogOptions<F, L extends object = any> {
@@ -132,6 +144,9 @@ interface Run {
 export class MikroOrmTransitionStore<F extends object> implements TransitionStore {
   readonly #state: State<any>;
   readonly #flowName: string;
+  readonly #flowClass: Function;
+  /** Per flow class (a subclass may add timers): its timers, computed once. */
+  readonly #needs = new WeakMap<Function, WorkNeeds>();
   readonly #options: PersistOptions<F>;
   readonly #log: LogOptions<F> | undefined;
   readonly #lockTimeout: number;
@@ -153,6 +168,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     }
     this.#state = state;
     this.#flowName = flowClass.name;
+    this.#flowClass = flowClass;
     this.#options = options;
     this.#lockTimeout = options.lockTimeout ?? 5000;
     const log = options.log;
@@ -162,6 +178,16 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
   /** The `State` this store persists. */
   get state(): State<any> {
     return this.#state;
+  }
+
+  /** What jobs name this flow class by (its class name and the State's). */
+  get key(): string {
+    return flowKey(this.#state.name, this.#flowClass);
+  }
+
+  /** Whether this store can wrap a loaded entity in its flow (a `flow` factory was given). */
+  get canWrap(): boolean {
+    return this.#options.flow !== undefined;
   }
 
   /** The entity property that holds the state, when given (`field`) or learned. */
@@ -195,11 +221,15 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     }
     const guarding = guardConnections(em);
     if (guarding !== undefined) await guarding;
+    watchCommits(em);
+    // A class that leaves jobs gets its queue (pg-boss, or our table) ready before the transaction.
+    if (this.#leavesJobs(flow.constructor)) await queueFor(em);
     const parent = frames.getStore();
     if (parent !== undefined) {
       // Called from inside another persisted transition (its body or hooks).
       if (parent.em === em) {
         await parent.ensureOpen();
+        unit.nestIn(parent.unit);
         return this.#unit(em, unit, call);
       }
       if (sameSqliteDatabase(em, parent.em)) {
@@ -208,7 +238,12 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
             `SQLite lets one transaction write at a time and the outer one holds it, so this would wait forever. Use the outer flow's entity manager for the inner flow.`);
       }
     }
-    return exclusive(em, () => this.#unit(em, unit, call));
+    return exclusive(em, () => {
+      // Inside a transaction of the caller's own (em.begin / em.transactional): durable once it commits.
+      const own = em.getTransactionContext();
+      if (own !== undefined) unit.nestIn(outcomeOf(own));
+      return this.#unit(em, unit, call);
+    });
   }
 
   /** The call failed and its state is rolled back in memory: undo the rest before its onError hooks run. */
@@ -254,7 +289,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
       expected: field === undefined ? undefined : loaded(t, field),
       expectedVersion: version === undefined ? undefined : versionOf(t, version),
       broken: undefined,
-      frame: { em, ensureOpen: () => this.#open(run) },
+      frame: { em, unit, ensureOpen: () => this.#open(run) },
     };
     this.#runs.set(unit, run);
 
@@ -363,6 +398,27 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     if (run.version !== undefined && !sameStored(row.version, run.expectedVersion)) {
       throw new ConcurrentTransition(t.name, t.id, field, run.unit.transition, run.expected, row.state, undefined, { property: run.version, expected: run.expectedVersion, actual: row.version });
     }
+    const timer = timerChecks.getStore();
+    if (timer !== undefined && timer.entity === t.entity) await this.#checkVisit(run, timer.state, timer.visit, row.state);
+  }
+
+  /** A timer runs only in the visit of the state it was recorded for: the last history row must still be the one that entered it. */
+  async #checkVisit(run: Run, state: unknown, visit: number | string | null, stored: unknown): Promise<void> {
+    if (!sameStored(stored, state)) throw new TimerOutdated(`the entity left ${show(state)}`);
+    const log = this.#log;
+    if (visit === null || log === undefined || log.row !== undefined) return;
+    let last: { id?: unknown } | null;
+    try {
+      last = (await run.em.findOne(log.entity, { entity: run.t.name, entityId: run.t.key } as never, {
+        fields: ['id'] as never,
+        orderBy: { id: 'desc' } as never,
+        disableIdentityMap: true,
+        ctx: run.trx,
+      })) as { id?: unknown } | null;
+    } catch (error) {
+      throw this.#databaseError(run, error, 'could not read its history');
+    }
+    if (last === null || !sameStored(last.id, visit)) throw new TimerOutdated(`the entity left ${show(state)} and came back since`);
   }
 
   /** History rows, flush, commit. Throws typed errors; the caller abandons the unit on any. */
@@ -377,9 +433,11 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
       await this.#lockAndCheck(run, field, true);
     }
     try {
-      if (changes.length !== 0) await this.#appendLog(run, field!, changes);
+      const visit = changes.length !== 0 ? await this.#appendLog(run, field!, changes) : null;
+      const jobs = this.#jobs(run, changes, visit);
+      if (jobs.length !== 0) await (await queueFor(em)).record(em, run.trx, jobs);
     } catch (error) {
-      throw ownError(error) ? error : this.#databaseError(run, error, 'could not write its history');
+      throw ownError(error) ? error : this.#databaseError(run, error, 'could not write its history and jobs');
     }
     const trx = run.trx!;
     const sent = watchCommit(trx);
@@ -397,6 +455,52 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     }
     run.trx = undefined;
     if (run.outer !== undefined) em.setTransactionContext(run.outer);
+  }
+
+  /**
+   * The jobs a committing unit leaves: a durable hook job per (change, durable hook), and a timer
+   * for each timed transition whose sources hold the state the unit leaves the entity in.
+   */
+  #jobs(run: Run, changes: readonly StateChange[], visit: number | string | null): Job[] {
+    if (changes.length === 0) return [];
+    const flow = run.unit.flow;
+    const base = { flow: this.key, entity: run.t.name, id: run.t.id };
+    const jobs: Job[] = [];
+    const durable = run.unit.durableHooks;
+    if (durable.length !== 0) {
+      const committedAt = new Date().toISOString();
+      for (const { change, hook } of durable) {
+        if (change.state !== this.#state) continue;
+        jobs.push({ kind: 'hook', ...base, hook, transition: change.transition, source: change.source, target: change.target, actor: run.actor, committedAt });
+      }
+    }
+    const timers = this.#workNeeds(flow.constructor).timers;
+    if (timers.length !== 0) {
+      const final = changes[changes.length - 1]!.target;
+      const now = Date.now();
+      for (const t of timers) {
+        if (t.sources !== ANY && !t.sources.includes(final)) continue;
+        jobs.push({ kind: 'timer', ...base, transition: t.name, state: final, visit, due: now + t.after });
+      }
+    }
+    return jobs;
+  }
+
+  #leavesJobs(flowClass: Function): boolean {
+    return this.#workNeeds(flowClass).worker;
+  }
+
+  #workNeeds(flowClass: Function): WorkNeeds {
+    let needs: WorkNeeds | undefined = this.#needs.get(flowClass);
+    if (needs === undefined) {
+      const timers = this.#state
+        .transitions(flowClass as never)
+        .filter((t) => t.after !== undefined)
+        .map((t) => ({ name: t.name, sources: t.source as readonly StateValue[] | typeof ANY, after: t.after! }));
+      needs = { timers, worker: workerNeeds(this.#state, flowClass) !== undefined };
+      this.#needs.set(flowClass, needs);
+    }
+    return needs;
   }
 
   /** The unit keeps nothing: roll back, put every entity and state back as before the call. */
@@ -487,9 +591,10 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     return found;
   }
 
-  async #appendLog(run: Run, field: string, changes: readonly StateChange[]): Promise<void> {
+  /** Inserts the history rows; returns the last one's id when it can serve to recognise a visit. */
+  async #appendLog(run: Run, field: string, changes: readonly StateChange[]): Promise<number | string | null> {
     const log = this.#log;
-    if (log === undefined) return;
+    if (log === undefined) return null;
     const flow = run.unit.flow as F;
     const createdAt = new Date();
     const rows = changes.map((c): object => {
@@ -511,8 +616,9 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
       }
     });
     const options = { ctx: run.trx };
-    if (rows.length === 1) await run.em.insert(log.entity, rows[0] as never, options);
-    else await run.em.insertMany(log.entity, rows as never, options);
+    const ids = rows.length === 1 ? [await run.em.insert(log.entity, rows[0] as never, options)] : await run.em.insertMany(log.entity, rows as never, options);
+    const last = ids[ids.length - 1];
+    return log.row === undefined && (typeof last === 'number' || typeof last === 'string') ? last : null;
   }
 
   /** The call failed and what stood after its rollback could not be written: say why, and what the call's error was. */

@@ -30,3 +30,8 @@ export function runInFrame<A extends unknown[], R>(flow: object, fn: (...args: A
   used = true;
   return context.run({ flow, parent: context.getStore() }, fn, ...args);
 }
+
+/** Runs `fn` outside every transition's frame: calls it makes are outside calls (afterCommit hooks). */
+export function outsideFrames<R>(fn: () => R): R {
+  return used ? context.exit(fn) : fn();
+}

@@ -18,6 +18,7 @@ import { insideOf, runInFrame } from './async-context.ts';
 import { actingScope, actingUser, inScope } from './acting.ts';
 import { flag, flowState, journalRollback, record, unflagIfIdle, type FlowState, type StateChange } from './flow-state.ts';
 import { deliverSoon } from './waiting.ts';
+import { durableHooks, runAfterCommit, type Committed } from './after-commit.ts';
 import type { StateSpec } from '../core/state-spec.ts';
 import type { StandardSchemaV1 } from '../core/standard-schema.ts';
 
@@ -37,8 +38,21 @@ interface Unit {
   readonly user: unknown;
   readonly changes: readonly StateChange[];
   readonly undoAll: boolean;
+  readonly durableHooks: ReadonlyArray<{ change: StateChange; hook: string }>;
   restore(): void;
+  nestIn(outer: Unit | PromiseLike<boolean>): void;
 }
+
+/** Per unit: the afterCommit work it waits to run, its own and that of units committed inside it. */
+interface UnitEffects {
+  readonly committed: Committed[];
+  /**
+   * The unit this one committed inside of (a savepoint of its transaction), which runs our effects,
+   * or the outcome of a transaction of the caller's own that ours was a savepoint of.
+   */
+  outer: UnitEffects | PromiseLike<boolean> | undefined;
+}
+const effectsOf = new WeakMap<Unit, UnitEffects>();
 
 /** A unit of work in progress, as its outermost call sees it. */
 interface UnitRun {
@@ -141,6 +155,11 @@ function storeOf(plan: Plan, flow: Flow): Store | undefined {
   for (const lane of plan.lanes) {
     const rec = recordFor(lane, flow);
     if (rec.persistence !== undefined) return rec.persistence as Store;
+    if (rec.needsStore !== undefined) {
+      throw new TypeError(
+        `${className(flow)}: ${rec.needsStore} needs a persisted flow (a worker runs it after the commit): persist the class with persistTransitions(${lane.state.name}, ${className(flow)}, { ..., flow: (entity, em) => ... }) from transitional/mikro-orm, or drop it.`,
+      );
+    }
   }
   return undefined;
 }
@@ -166,6 +185,12 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
     get undoAll(): boolean {
       return running.discard || fs.failedWrites !== failedWrites;
     },
+    get durableHooks() {
+      return durableHooks(flow, fs.journal.slice(mark).filter((c) => !c.seen));
+    },
+    nestIn(outer: Unit | PromiseLike<boolean>) {
+      effects.outer = 'then' in outer ? outer : effectsOf.get(outer as Unit);
+    },
     restore() {
       // Put every State this unit changed back to the value it had before the unit, last first.
       const first = new Map<StateSpec<any>, StateChange>();
@@ -181,6 +206,8 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
     },
   };
   const running: UnitRun = { store, unit, discard: false };
+  const effects: UnitEffects = { committed: [], outer: undefined };
+  effectsOf.set(unit, effects);
   let callFailed = false;
   let callError: unknown;
   const call = () =>
@@ -189,8 +216,11 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
       callError = error;
       throw error;
     });
+  let result: unknown;
   try {
-    return await store.run(unit, call);
+    result = await store.run(unit, call);
+    // Committed (or, nested, released into the enclosing unit's transaction).
+    for (const change of fs.journal.slice(mark)) if (!change.seen) effects.committed.push({ flow, change });
   } catch (error) {
     // The call's own error, passed on: the journal holds exactly what the call kept (an onError
     // move, which the store persisted). Any other error is the store's: the unit did not happen.
@@ -201,6 +231,23 @@ async function runUnitOfWork(store: Store, plan: Plan, flow: Flow, args: unknown
     fs.depth--;
     leave(flow, fs);
   }
+  const outer = effects.outer;
+  if (outer !== undefined && 'committed' in outer) {
+    // Durable only once the enclosing unit commits: its afterCommit hooks run then, or never.
+    outer.committed.push(...effects.committed);
+  } else if (outer !== undefined) {
+    // Inside a transaction of the caller's own: once it commits, or never. The call does not wait.
+    if (effects.committed.length !== 0) {
+      const user = unit.user;
+      void Promise.resolve(outer).then((committed) => (committed ? runAfterCommit(effects.committed, user) : undefined), () => undefined);
+    }
+  } else if (effects.committed.length !== 0) {
+    // The flow is free again: afterCommit hooks may call its transitions (as new calls). In the
+    // order the changes happened, across the flows whose units committed inside this one.
+    effects.committed.sort((a, b) => a.change.seq - b.change.seq);
+    await runAfterCommit(effects.committed, unit.user);
+  }
+  return result;
 }
 
 async function runAsync(plan: Plan, flow: Flow, args: unknown[], unit: UnitRun): Promise<unknown> {
@@ -286,6 +333,8 @@ class Call {
     /** The unit of work this call is the outermost call of, on a persisted flow. */
     readonly unit: UnitRun | undefined,
   ) {}
+  /** The outermost in-memory call succeeded with these changes: its afterCommit hooks run next. */
+  committed: Committed[] | undefined = undefined;
 }
 
 /** Steps 1 and 2 (nothing changes if they throw), then the rest, synchronously as far as possible. */
@@ -304,7 +353,12 @@ function run(plan: Plan, flow: Flow, args: unknown[], unit?: UnitRun): unknown {
   for (let i = 0; i < parts.length; i++) checkConditions(flow, parts[i]!.def, parts[i]!.source, args);
   const call = new Call(plan, flow, args, parts, unit);
   const out = advance(call);
-  if (out !== PENDING) return out;
+  if (out !== PENDING) {
+    // A synchronous call returns once its afterCommit hooks ran (those returning promises are
+    // not waited for; their errors are reported all the same).
+    if (call.committed !== undefined) void runAfterCommit(call.committed, actingUser());
+    return out;
+  }
   return insideOf(flow) ? settle(call) : runInFrame(flow, settle, call);
 }
 
@@ -323,6 +377,7 @@ async function settle(call: Call): Promise<unknown> {
   let busy = !call.frameless;
   if (busy) fs.active++;
   else fs.depth++;
+  let out: unknown;
   try {
     for (;;) {
       try {
@@ -337,14 +392,17 @@ async function settle(call: Call): Promise<unknown> {
         fs.active++;
       }
       call.frameless = false;
-      const out = advance(call);
-      if (out !== PENDING) return out;
+      out = advance(call);
+      if (out !== PENDING) break;
     }
   } finally {
     if (busy) fs.active--;
     else fs.depth--;
     leave(call.flow, fs);
   }
+  // The flow is free again: afterCommit hooks may call its transitions (as new calls).
+  if (call.committed !== undefined) await runAfterCommit(call.committed, actingUser());
+  return out;
 }
 
 /** Runs a hook; `call.frameless` tells whether a promise it returns came from code outside the async frame. */
@@ -487,7 +545,7 @@ function advance(call: Call): unknown {
             if (target !== undefined) {
               writeState(call.flow, part.rec, part.state, target);
               const fs = call.fs ?? flowState(call.flow);
-              if (fs !== undefined) record(fs, { state: part.state, transition: call.plan.name, source: part.source, target });
+              if (fs !== undefined) record(fs, { state: part.state, transition: call.plan.name, source: part.source, target, origin: call });
             }
             call.set++;
           }
@@ -663,7 +721,9 @@ function begin(call: Call): void {
       part.event = { flow: call.flow, state: part.state, transition: call.plan.name, source: part.source, target: target !== undefined ? target : part.source, args: call.args, user: actingUser() };
     }
   }
-  const fs = flowState(call.flow);
+  let fs = flowState(call.flow);
+  // An outermost call of a class with afterCommit hooks keeps a journal of what it changes.
+  if (fs === undefined && call.parts.some((p) => p.hooks !== undefined && p.hooks.afterCommit.length !== 0)) fs = flag(call.flow);
   if (fs !== undefined) {
     fs.depth++;
     call.fs = fs;
@@ -676,6 +736,12 @@ function finish(call: Call): unknown {
   if (fs !== undefined) {
     call.fs = undefined;
     fs.depth--;
+    // The outermost call of an in-memory flow succeeded: its kept changes are "committed". (A
+    // persisted call's unit of work holds a depth of its own and commits them itself.)
+    if (fs.depth === 0 && !call.failed && fs.journal.length > call.mark) {
+      const kept = fs.journal.slice(call.mark).filter((c) => !c.seen);
+      if (kept.length !== 0) call.committed = kept.map((change) => ({ flow: call.flow, change }));
+    }
     leave(call.flow, fs);
   }
   if (call.failed) throw call.error;

@@ -41,6 +41,8 @@ export interface JournalEntry extends StateChange {
   readonly owner?: Waiter;
   /** Order of recording across all flows: a waiter counts only entries recorded after it. */
   readonly seq: number;
+  /** The call that made the change: its arguments and (once known) result, for `afterCommit` events. */
+  readonly origin?: { readonly args: unknown[]; readonly result: unknown };
 }
 
 let seq = 0;
@@ -51,7 +53,7 @@ export function nextSeq(): number {
 }
 
 /** Appends a change (or a `seen` value) to the flow's journal. */
-export function record(fs: FlowState, change: StateChange, seen?: true, owner?: Waiter): void {
+export function record(fs: FlowState, change: StateChange & { readonly origin?: JournalEntry['origin'] }, seen?: true, owner?: Waiter): void {
   fs.journal.push(seen ? { ...change, seen, owner, seq: seq++ } : { ...change, seq: seq++ });
 }
 

@@ -24,7 +24,7 @@ import { ownMetadata } from '../core/metadata.ts';
 import { live } from '../core/live.ts';
 import type { StateSpec } from '../core/state-spec.ts';
 
-export const HOOK_KINDS: readonly HookKind[] = ['before', 'success', 'error', 'after'];
+export const HOOK_KINDS: readonly HookKind[] = ['before', 'success', 'error', 'after', 'afterCommit'];
 
 /** The kinds `s.hook()` accepts, and the internal kind each names (`'success'`, `'error'`: older aliases). */
 const EXTERNAL_KINDS: Readonly<Record<string, HookKind>> = {
@@ -41,6 +41,14 @@ export interface HookOptions<N extends string = string> {
   readonly order?: number;
   /** Only for these transitions (method names); default: every transition of the State. */
   readonly transitions?: readonly N[];
+}
+
+export interface AfterCommitOptions<N extends string = string> extends HookOptions<N> {
+  /**
+   * Recorded in the committing transaction and run by a worker (`startWorker`), with retries: a
+   * crash right after the commit loses nothing. Persisted flows with a `flow` factory only.
+   */
+  readonly durable?: boolean;
 }
 
 /** Which calls a hook runs for, besides its kind: `onEnter`/`onExit` values. */
@@ -72,9 +80,14 @@ function hookEntry(kind: HookKind, target: { method: PropertyKey } | { fn: Funct
   if (transitions !== undefined && (!Array.isArray(transitions) || transitions.length === 0 || transitions.some((t) => typeof t !== 'string'))) {
     throw new TypeError(`${where}: transitions must be a non-empty array of transition (method) names, e.g. { transitions: ['publish'] }.`);
   }
+  const durable = (options as AfterCommitOptions | undefined)?.durable;
+  if (durable !== undefined && (typeof durable !== 'boolean' || kind !== 'afterCommit')) {
+    throw new TypeError(`${where}: durable is an option of afterCommit hooks, and a boolean.`);
+  }
   const fn = 'fn' in target ? target.fn : undefined;
   return {
     kind,
+    durable: durable === true,
     filter: filter?.filter,
     values: filter === undefined ? undefined : new Set(filter.values),
     transitions: transitions === undefined ? undefined : new Set(transitions),
@@ -138,6 +151,13 @@ function hookName(hook: HookEntry, state: StateSpec<any>): string {
   return `@${state.name}.${decorator}() on ${String(hook.method)}()`;
 }
 
+/** What in a chain only works persisted: a timer (`after`) or a durable afterCommit hook, named for an error message. */
+function storeOnly(chain: readonly ClassRecord[], hooks: ReadonlyArray<{ hook: HookEntry }>, state: StateSpec<any>): string | undefined {
+  for (const r of chain) for (const [name, defs] of r.methods) if (defs.some((d) => d.after !== undefined)) return `the timer (after) of ${name}()`;
+  const durable = hooks.find(({ hook }) => hook.durable);
+  return durable === undefined ? undefined : hookName(durable.hook, state) + ' (durable)';
+}
+
 /**
  * Merges and sorts the hooks a class sees, and validates its accessors and the transition names
  * its hooks list. Runs once per class per change of any definition; `owner` names the flow class
@@ -159,11 +179,12 @@ export function compileRecord(rec: ClassRecord, ctor: Function | undefined, owne
   for (const { hook } of all) if (hook.transitions !== undefined && hook.method !== undefined) checkTransitions(hook, known, `${owner}: ${hookName(hook, rec.state)}`, `${owner} for ${rec.state}`);
   all.sort((a, b) => a.hook.order - b.hook.order || a.depth - b.depth || Number(a.hook.external) - Number(b.hook.external) || a.hook.seq - b.hook.seq);
   const byKind = (kind: HookKind) => all.filter((h) => h.hook.kind === kind).map((h) => h.hook);
-  rec.compiled = { before: byKind('before'), success: byKind('success'), error: byKind('error'), after: byKind('after') };
+  rec.compiled = { before: byKind('before'), success: byKind('success'), error: byKind('error'), after: byKind('after'), afterCommit: byKind('afterCommit') };
   let persistence: unknown;
   for (let i = chain.length - 1; i >= 0 && persistence === undefined; i--) persistence = chain[i]!.ownPersistence;
   rec.persistence = persistence;
-  rec.plain = all.length === 0 && persistence === undefined;
+  rec.needsStore = persistence === undefined ? storeOnly(chain, all, rec.state) : undefined;
+  rec.plain = all.length === 0 && persistence === undefined && rec.needsStore === undefined;
   if ((rec.getter === undefined) !== (rec.setter === undefined)) {
     const has = rec.getter !== undefined ? 'getter' : 'setter';
     const lacks = has === 'getter' ? 'setter' : 'getter';
@@ -173,4 +194,13 @@ export function compileRecord(rec: ClassRecord, ctor: Function | undefined, owne
   }
   rec.version = live.hookVersion;
   rec.fastVersion = rec.plain ? live.hookVersion : -1;
+}
+
+/**
+ * What `flowClass` (with its parents) declares that only a persisted flow with a worker can run:
+ * a timer or a durable afterCommit hook, named for a message; `undefined` when nothing.
+ */
+export function workerNeeds(state: StateSpec<any>, flowClass: Function): string | undefined {
+  const chain = recordChain(flowClass, state);
+  return storeOnly(chain, chain.flatMap((r) => r.hooks.map((hook) => ({ hook }))), state);
 }

@@ -93,7 +93,7 @@ describe('State#transitions(Class)', () => {
 
   test('only the documented fields are enumerable (what the runtime adds is hidden)', () => {
     for (const d of stage.transitions(ReviewFlow)) {
-      assert.deepEqual(Object.keys(d).sort(), ['conditions', 'input', 'label', 'meta', 'name', 'onError', 'permission', 'rewind', 'source', 'target', 'targets']);
+      assert.deepEqual(Object.keys(d).sort(), ['after', 'conditions', 'input', 'label', 'meta', 'name', 'onError', 'permission', 'rewind', 'source', 'target', 'targets']);
     }
   });
 
