@@ -239,6 +239,8 @@ export async function openDatabase(spec: DatabaseSpec, options: ConnectOptions =
           // A transaction a fault left open on the server would make the drop wait: not forever.
           await admin.em.getConnection().execute(`set lock_timeout = '10s'`);
           await admin.em.getConnection().execute(`drop schema if exists "${spec.schema}" cascade`);
+          // pg-boss's schema for this one's timers and durable hooks, if a test made it.
+          await admin.em.getConnection().execute(`drop schema if exists "${spec.schema}_jobs" cascade`);
         } finally {
           await admin.close(true);
         }
