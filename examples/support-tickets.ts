@@ -1,14 +1,16 @@
 /**
  * The flagship example (`npm start`): support tickets persisted with MikroORM in an embedded SQLite
- * file. Every transition is one database transaction with a compare-and-set of the status and a
- * history row per change; a failure writes nothing; a stale entity manager loses cleanly.
+ * file. Every transition is one database transaction that locks the ticket's row, checks its status
+ * and writes a history row per change; a failure writes nothing; a stale entity manager loses
+ * cleanly. E-mails go out after the commit (a durable hook, run by a worker), and a ticket left
+ * waiting for the customer closes itself (a timer).
  *
  *   npm start                                   # ./support-tickets.sqlite
  *   SUPPORT_TICKETS_DB=/tmp/t.sqlite npm start
  */
 import { MikroORM, defineEntity, p, type EntityManager, type InferEntity } from '@mikro-orm/sql';
-import { State, TransitionNotAllowed, toMermaid } from 'transitional';
-import { ConcurrentTransition, TransitionLog, history, persistTransitions, sqliteOptions } from 'transitional/mikro-orm';
+import { State, TransitionNotAllowed, toMermaid, type HookEvent } from 'transitional';
+import { ConcurrentTransition, TransitionLog, history, persistTransitions, sqliteOptions, startWorker } from 'transitional/mikro-orm';
 
 // 1. The states, declared once, with labels for people (diagrams, the CLI, your UI).
 export const status = new State(['new', 'triaged', 'in_progress', 'waiting', 'resolved', 'closed', 'escalated'] as const, {
@@ -32,6 +34,12 @@ export const Ticket = defineEntity({
   },
 });
 export type Ticket = InferEntity<typeof Ticket>;
+
+/** How long a ticket waits for the customer before it closes itself: days in real life, 300 ms here. */
+export const NO_REPLY_AFTER = 300;
+
+/** Stands in for a mail server: what was sent, and by whom. */
+export const outbox: string[] = [];
 
 /** Stands in for a payment provider that is having a bad day. */
 async function refundThroughProvider(amount: number): Promise<never> {
@@ -90,6 +98,12 @@ export class SupportTicketFlow {
     await refundThroughProvider(amount);
   }
 
+  /** A timer: a worker calls this once the ticket has waited that long, if it is still waiting. */
+  @status.transition({ source: 'waiting', target: 'closed', after: NO_REPLY_AFTER, label: 'Close for no reply' })
+  async closeForNoReply() {
+    this.ticket.resolution = 'closed: no reply from the customer';
+  }
+
   /** Urgent tickets are started as soon as they are triaged: a chained transition, in the same database transaction. */
   @status.onEnter('triaged')
   async startIfUrgent() {
@@ -101,6 +115,18 @@ export class SupportTicketFlow {
   clearQuestion() {
     this.ticket.question = null;
   }
+
+  /** After the commit, never before (a rolled-back resolve sends nothing); a worker runs it, and retries it if the mail server fails. */
+  @status.afterCommit({ transitions: ['resolve', 'closeForNoReply'], durable: true })
+  async emailCustomer(event: HookEvent<Status>) {
+    outbox.push(`to the customer of #${this.ticket.id}: your ticket is ${status.label(event.target).toLowerCase()} (attempt ${event.attempt})`);
+  }
+
+  /** After the commit, in this process (the call settles once it ran): never for the agent who lost the race. */
+  @status.afterCommit({ transitions: ['start'] })
+  tellAssignee() {
+    outbox.push(`to ${this.ticket.assignee}: #${this.ticket.id} is yours`);
+  }
 }
 
 // 4. One call makes every transition of the flow persistent.
@@ -108,10 +134,15 @@ persistTransitions(status, SupportTicketFlow, {
   em: (flow) => flow.em,
   entity: (flow) => flow.ticket,
   actor: (flow) => flow.agent,
+  field: 'status',
+  // How a worker (timers, durable hooks) wraps a ticket it loads: it acts as "system".
+  flow: (ticket: Ticket, em) => new SupportTicketFlow(ticket, em, 'system'),
 });
 
 export interface Summary {
   readonly tickets: ReadonlyArray<{ readonly title: string; readonly status: string; readonly history: readonly string[] }>;
+  /** What the after-commit hooks sent. */
+  readonly outbox: readonly string[];
   /** The message of the ConcurrentTransition the slower agent got. */
   readonly concurrent: string;
   /** The error of the refused resolution, and the status the ticket kept. */
@@ -124,14 +155,21 @@ export async function main(options: { file?: string; log?: (line: string) => voi
   const file = options.file ?? 'support-tickets.sqlite';
   // SQLite through node:sqlite (no native addon), in WAL mode with a busy timeout.
   const orm = await MikroORM.init({ ...sqliteOptions(file), entities: [Ticket, TransitionLog] });
+  outbox.length = 0;
   try {
     await orm.schema.refresh(); // a fresh database on every run
+    await orm.em.getConnection().execute('drop table if exists transitional_job'); // and no jobs left from the last
     const setup = orm.em.fork();
     const printer = setup.create(Ticket, { title: 'Printer on fire' });
     const refund = setup.create(Ticket, { title: 'Refund order #1234' });
     const login = setup.create(Ticket, { title: 'Cannot log in' });
+    const silent = setup.create(Ticket, { title: 'VPN drops every hour' });
     await setup.flush();
-    log(`Opened ${[printer, refund, login].map((t) => `#${t.id} "${t.title}"`).join(', ')} in ${file}.`);
+    log(`Opened ${[printer, refund, login, silent].map((t) => `#${t.id} "${t.title}"`).join(', ')} in ${file}.`);
+
+    // A worker runs timers and durable hooks (on SQLite, one worker process serves the file; here
+    // the same process, for the demo).
+    const worker = await startWorker(orm, { pollInterval: 50 });
 
     // Alice works in her own entity manager (one per request or job, as MikroORM wants).
     const alice = orm.em.fork();
@@ -184,6 +222,28 @@ export async function main(options: { file?: string; log?: (line: string) => voi
       log(`#${refund.id}: refund failed ("${(error as Error).message}") → ${winner.ticket.status}, resolution ${String(winner.ticket.resolution)}.`);
     }
 
+    // A customer who never replies: the timer closes the ticket.
+    const silentFlow = new SupportTicketFlow(await alice.findOneOrFail(Ticket, silent.id), alice, 'alice');
+    await silentFlow.triage('low');
+    await silentFlow.start();
+    await silentFlow.ask('Does it happen on another network?');
+    log(`#${silent.id}: asked → ${silentFlow.ticket.status}; it closes itself after ${NO_REPLY_AFTER} ms without a reply.`);
+    const reader0 = orm.em.fork();
+    for (let waited = 0; (await reader0.findOneOrFail(Ticket, silent.id, { refresh: true })).status !== 'closed'; waited += 25) {
+      if (waited > 10_000) throw new Error('the no-reply timer did not fire');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    log(`#${silent.id}: no reply → closed by the timer.`);
+    // Let the worker send the e-mails the commits left, then stop it.
+    for (let waited = 0; outbox.length < 7; waited += 25) {
+      if (waited > 10_000) throw new Error('the e-mails were not sent');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await worker.stop();
+    log('');
+    log('Sent after the commits:');
+    for (const line of [...outbox].sort()) log(`  ${line}`);
+
     // The history, read back from the database.
     const reader = orm.em.fork();
     const tickets = [];
@@ -199,7 +259,7 @@ export async function main(options: { file?: string; log?: (line: string) => voi
     const diagram = toMermaid(SupportTicketFlow, status);
     log('');
     log(diagram);
-    return { tickets, concurrent: lost.message, rolledBack, diagram };
+    return { tickets, outbox: [...outbox].sort(), concurrent: lost.message, rolledBack, diagram };
   } finally {
     await orm.close(true);
   }

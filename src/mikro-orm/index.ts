@@ -7,6 +7,7 @@
  */
 
 import { persistWith, persistenceOf } from '../persistence.ts';
+import type { EntityManager } from '@mikro-orm/core';
 import type { State } from '../state.ts';
 import type { StateValue } from '../core/errors.ts';
 import { MikroOrmTransitionStore, type PersistOptions } from './store.ts';
@@ -38,10 +39,10 @@ export type { Job, TimerJob, HookJob } from './jobs.ts';
  * });
  * await new TicketFlow(ticket, em).assign('ann');
  */
-export function persistTransitions<V extends StateValue, F extends object>(
+export function persistTransitions<V extends StateValue, F extends object, M extends EntityManager = EntityManager>(
   state: State<V>,
   flowClass: abstract new (...args: any[]) => F,
-  options: PersistOptions<F>,
+  options: PersistOptions<F, M>,
 ): MikroOrmTransitionStore<F> {
   const store = new MikroOrmTransitionStore(state, flowClass, options);
   const needs = workerNeeds(state, flowClass);

@@ -54,9 +54,12 @@ export interface LogOptions<F, L extends object = any> {
   readonly row?: (record: TransitionRecord, flow: F) => object;
 }
 
-export interface PersistOptions<F> {
+/** `M` as given, not inferred from here: the entity manager type comes from `em`'s return type. */
+type Uninferred<T> = [T][T extends any ? 0 : never];
+
+export interface PersistOptions<F, M extends EntityManager = EntityManager> {
   /** The entity manager the flow works in (a fork per request or job, not the global one). */
-  readonly em: (flow: F) => EntityManager;
+  readonly em: (flow: F) => M;
   /** The managed entity that holds the state. */
   readonly entity: (flow: F) => object;
   /**
@@ -66,7 +69,7 @@ export interface PersistOptions<F> {
    * @example
    * flow: (ticket, em) => new TicketFlow(ticket, em)
    */
-  readonly flow?: (entity: any, em: EntityManager) => F;
+  readonly flow?: (entity: any, em: Uninferred<M>) => F;
   /**
    * Who makes the change, stored in each history row (numbers are stored as text). `user` is the
    * user the call acts for (`actingAs(user, ...)`), `undefined` outside one.
@@ -147,7 +150,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
   readonly #flowClass: Function;
   /** Per flow class (a subclass may add timers): its timers, computed once. */
   readonly #needs = new WeakMap<Function, WorkNeeds>();
-  readonly #options: PersistOptions<F>;
+  readonly #options: PersistOptions<F, any>;
   readonly #log: LogOptions<F> | undefined;
   readonly #lockTimeout: number;
   /** The state property per entity class, once known. */
@@ -155,7 +158,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
   /** The runs in progress, for `rolledBack`. */
   readonly #runs = new WeakMap<UnitOfWork, Run>();
 
-  constructor(state: State<any>, flowClass: abstract new (...args: any[]) => F, options: PersistOptions<F>) {
+  constructor(state: State<any>, flowClass: abstract new (...args: any[]) => F, options: PersistOptions<F, any>) {
     const where = `persistTransitions(${state}, ${flowClass.name}, ...)`;
     if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options { em, entity } are required.`);
     if (typeof options.em !== 'function') throw new TypeError(`${where}: options.em must be a function (flow) => EntityManager.`);

@@ -27,6 +27,9 @@ test('examples/support-tickets.ts runs twice on the same SQLite file', { timeout
       assert.match(stdout, /stateDiagram-v2/);
       assert.match(stdout, /state "Escalated to billing" as escalated\n/);
       assert.match(stdout, /in_progress --> escalated: Refund \(error\)\n/);
+      assert.match(stdout, /#4: no reply → closed by the timer\./);
+      assert.match(stdout, /#4 "VPN drops every hour": closed\n(  .*\n){3} {2}waiting → closed \(closeForNoReply, by system\)\n/);
+      assert.match(stdout, /Sent after the commits:\n {2}to alice: #1 is yours\n {2}to alice: #3 is yours\n {2}to alice: #4 is yours\n {2}to (bob|carol): #2 is yours\n {2}to the customer of #1: your ticket is resolved \(attempt 1\)\n {2}to the customer of #3: your ticket is resolved \(attempt 1\)\n {2}to the customer of #4: your ticket is closed \(attempt 1\)\n/);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -42,7 +45,9 @@ test('main() returns what it printed', { timeout: 60_000 }, async () => {
       ['Printer on fire', 'closed', 4],
       ['Refund order #1234', 'escalated', 3],
       ['Cannot log in', 'closed', 6],
+      ['VPN drops every hour', 'closed', 4],
     ]);
+    assert.equal(summary.outbox.length, 7);
     assert.deepEqual(summary.rolledBack, { error: 'a resolution must say what was done', status: 'in_progress' });
     assert.match(summary.concurrent, /another entity manager or process changed it first/);
   } finally {

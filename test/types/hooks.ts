@@ -77,3 +77,23 @@ letters.hook(Accepted, 'before', (event: HookEvent<'x'>) => event);
 letters.hook(Accepted, 'before', (event: HookEvent<'a' | 'b', Other>) => event);
 // @ts-expect-error: order is a number
 letters.hook(Accepted, 'after', () => undefined, { order: 'first' });
+
+// afterCommit hooks (README, Effects after commit): the same event, plus the `durable` option.
+export class CommitHooks {
+  @letters.transition({ source: 'a', target: 'b' }) go() {}
+  @letters.transition({ source: 'b', target: 'a', after: 60_000 }) async back() {}
+  @letters.afterCommit() a(event: HookEvent<'a' | 'b', CommitHooks>) { return event.attempt; }
+  @letters.afterCommit({ durable: true, transitions: ['go'], order: 1 }) async b(event: HookEvent<'a' | 'b'>) { return event; }
+
+  // @ts-expect-error: an event of other values
+  @letters.afterCommit() c(event: HookEvent<'x'>) { return event; }
+  // @ts-expect-error: durable is a boolean
+  @letters.afterCommit({ durable: 'yes' }) d() {}
+  // @ts-expect-error: a transition the class does not have
+  @letters.afterCommit({ transitions: ['nope'] }) e() {}
+}
+
+export class CommitTimers {
+  // @ts-expect-error: after is a number of milliseconds
+  @letters.transition({ source: 'a', target: 'b', after: '1h' }) async go() {}
+}
