@@ -1,5 +1,5 @@
 /**
- * Chaining (contract §4): the state changes before the body, so a body may call the next
+ * Chaining (README, Chaining): the state changes before the body, so a body may call the next
  * transition; if the outer body then throws, the whole chain is undone.
  */
 import { describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Definition errors (contract §2, §3, §7): a bad `@s.transition` is a `TypeError` thrown while the
+ * Definition errors (README, States, Transitions, Ordered states): a bad `@s.transition` is a `TypeError` thrown while the
  * class is being defined, naming the method and the offending value.
  */
 import { describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Shared fixtures for the core behaviour tests: the contract's §1 example, verbatim, and a review
+ * Shared fixtures for the core behaviour tests: the README's quick-start example, verbatim, and a review
  * object that records every write to its `stage` field, so tests can assert the setter's sequence.
  */
 import { State, superTransition } from 'transitional';

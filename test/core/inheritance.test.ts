@@ -1,5 +1,5 @@
 /**
- * Inheritance (contract §3): inherited transitions, redeclaring a transition in a subclass,
+ * Inheritance (README, Inheritance): inherited transitions, redeclaring a transition in a subclass,
  * `@s.inherit()`, `superTransition(Parent, this)`, and abstract bases whose subclasses provide
  * the accessors.
  */

@@ -1,4 +1,4 @@
-/** Questions about flow classes and flows (contract §7): `transitions`, `get`, `can`, `available`, `hasPermission`. */
+/** Questions about flow classes and flows (README, Introspection): `transitions`, `get`, `can`, `available`, `hasPermission`. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from 'transitional';

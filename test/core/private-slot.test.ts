@@ -1,5 +1,5 @@
 /**
- * Flows without `@s.getter()`/`@s.setter()` (contract §3): the value lives on the flow instance
+ * Flows without `@s.getter()`/`@s.setter()` (README, Accessors): the value lives on the flow instance
  * in a private slot, starting at the default. A getter without a setter (or the reverse) is an
  * error as soon as the flow is used.
  */

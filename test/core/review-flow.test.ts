@@ -1,4 +1,4 @@
-/** The contract's §1 example, end to end, as a user would walk through it. */
+/** The README's quick-start example, end to end, as a user would walk through it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TransitionNotAllowed } from 'transitional';

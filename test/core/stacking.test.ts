@@ -1,6 +1,6 @@
 /**
  * Several transitions on one method (stacked decorators), several States on one class, and one
- * method carrying transitions of two States (contract §2, §3).
+ * method carrying transitions of two States (README, Transitions).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

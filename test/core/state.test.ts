@@ -1,4 +1,4 @@
-/** `new State(values, options)`: which values are declared, `default`, `has`, `indexOf` (contract §2). */
+/** `new State(values, options)`: which values are declared, `default`, `has`, `indexOf` (README, States). */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from 'transitional';

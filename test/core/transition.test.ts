@@ -1,5 +1,5 @@
 /**
- * Calling a transition (contract §4, steps 1, 2, 4, 5): the source check, conditions, the state
+ * Calling a transition (README, Transitions, steps 1–6): the source check, conditions, the state
  * set before the body, rollback (or `onError`) on a throw, no-target transitions, and what bad
  * accessors do. A spy host records every setter write.
  */

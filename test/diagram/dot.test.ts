@@ -5,7 +5,7 @@ import { delivery, Dimmer, Door, door, Order, OnlyAccessors, Plain, SmartDimmer,
 
 const lines = (...l: string[]) => l.join('\n');
 
-describe('toDot: the exact format of contract §8', () => {
+describe('toDot: the exact format the README gives (Diagrams and the CLI)', () => {
   test('three states and three edges: states sorted by value, edges by source, target, label', () => {
     assert.equal(
       toDot(TrafficLight),

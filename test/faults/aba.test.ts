@@ -1,5 +1,5 @@
 /**
- * Contract §14, version check: entity manager 1 loads a lamp `off`; entity manager 2 toggles it
+ * README, Guarantees (concurrency, version check): entity manager 1 loads a lamp `off`; entity manager 2 toggles it
  * `off → on → off`, bumping the counter in each body; then EM 1 toggles. With a MikroORM version
  * property (`p.integer().version()`) the compare-and-set also compares the version: EM 1 gets
  * `ConcurrentTransition`, its body's write is not persisted and the counter keeps EM 2's two

@@ -1,5 +1,5 @@
 /**
- * Contract §14, "never hang": a connection lost at any moment of a persisted call fails that call
+ * README, Guarantees ("no hangs"): a connection lost at any moment of a persisted call fails that call
  * with `TransitionNotPersisted` (`reason: 'database'`) within a deadline, leaves memory and the
  * database as they were, and the ORM keeps working however many times it happens — tried more
  * times than the pool has connections, then a normal call must succeed.

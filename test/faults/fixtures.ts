@@ -1,5 +1,5 @@
 /**
- * The entities and the persisted flow of the fault suite (contract §14). `LampFlow` toggles a
+ * The entities and the persisted flow of the fault suite (README, Guarantees). `LampFlow` toggles a
  * lamp between `off` and `on`, bumping a counter in every body (a lost update or a half-commit
  * shows as a counter that disagrees with the history), and calls `flow.during(phase)` at every
  * step of a call (before hook, body, onSuccess hook, onError hook, after hook) so a test can cut

@@ -1,5 +1,5 @@
 /**
- * Contract §14, all or nothing: the half-commits issue 9 found, one test each, on every
+ * README, Guarantees (all or nothing): the half-commits issue 9 found, one test each, on every
  * database. A throwing `after` hook, a setter that throws while rolling back, a commit the
  * database refuses: nothing is written and every entity the call touched is in memory as before
  * (entities it created are detached). A transition called from an `onError` hook stands with its
@@ -112,7 +112,7 @@ for (const kind of kinds) {
         throw new Error('the body failed');
       };
       await rejection(flow.toggle(), 'toggle whose body changed a bulb and failed');
-      // (Whether the bulb's in-memory value goes back to 40 is not asserted: §14 promises the
+      // (Whether the bulb's in-memory value goes back to 40 is not asserted: the Guarantees promise the
       // database side, that the failed call's change is never written.)
       await em.flush();
       assert.equal((await db.fork().findOneOrFail(Bulb, bulb.id)).watts, 40, 'a later flush does not write the failed body’s change');

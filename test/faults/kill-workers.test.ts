@@ -1,5 +1,5 @@
 /**
- * Contract §14, all or nothing, against the hardest stop: processes toggling shared lamps are
+ * README, Guarantees (all or nothing), against the hardest stop: processes toggling shared lamps are
  * killed with SIGKILL at random moments (bodies sleep a little so kills land mid-transaction) and
  * replaced, for a few seconds, on every database. Afterwards each lamp is consistent: its state is
  * the target of its last history row, its history is an unbroken chain from `off`, and the

@@ -1,5 +1,5 @@
 /**
- * Contract §14, "never hang", with the server gone: a throwaway server of the test's own (never
+ * README, Guarantees ("no hangs"), with the server gone: a throwaway server of the test's own (never
  * the shared one) is stopped — or killed with SIGKILL — while a call's body runs. That call and
  * every call during the outage (more than the pool has connections) fail with
  * `TransitionNotPersisted` (`reason: 'database'`) within a deadline, leaving memory as it was;

@@ -1,5 +1,5 @@
 /**
- * Contract §14, "a lock that cannot be had in time" on the embedded default: 4 processes write
+ * README, Guarantees ("no hangs": a lock that cannot be had in time) on the embedded default: 4 processes write
  * one SQLite file back to back for a few seconds, each call (load and toggle) against a
  * deadline. Every call either succeeds or fails typed (`TransitionNotPersisted`, reason
  * `'database'`) — none hangs, none gets a plain driver error, no process starves without a single

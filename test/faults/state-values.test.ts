@@ -1,5 +1,5 @@
 /**
- * Contract §14: state values are well-formed strings (no lone surrogates) or finite numbers;
+ * README, Guarantees: state values are well-formed strings (no lone surrogates) or finite numbers;
  * anything else is a `TypeError` when the `State` is created — before a value that no database
  * can store faithfully (a lone surrogate comes back as U+FFFD) reaches one.
  */

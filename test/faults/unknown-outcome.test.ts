@@ -1,5 +1,5 @@
 /**
- * Contract §14, the unknown outcome: the connection dies after COMMIT was sent, so the client
+ * README, Guarantees (unknown outcome): the connection dies after COMMIT was sent, so the client
  * cannot know whether it committed. Here the server did commit (the proxy forwards COMMIT and
  * drops the server's answer). The call must say so — `TransitionNotPersisted` with reason
  * `'unknown-outcome'` and a message saying it may have been committed — and must not roll memory

@@ -1,5 +1,5 @@
 /**
- * Async transitions (contract §6): promises from the body or a hook, rollback on rejection, hooks
+ * Async transitions (README, Async transitions): promises from the body or a hook, rollback on rejection, hooks
  * awaited in order, and calls on one flow instance that never interleave. Gateways are promises the
  * tests settle by hand, so every interleaving is deterministic.
  */

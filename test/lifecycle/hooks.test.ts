@@ -1,5 +1,5 @@
 /**
- * Lifecycle hooks (contract §4 steps 3–7, §5): the event object, the order hooks run in, external
+ * Lifecycle hooks (README, Hooks): the event object, the order hooks run in, external
  * registration, and what each kind of hook may do (enrich arguments, abort, roll back, recover).
  *
  * Every test defines its own State and classes, so hooks registered by one test never reach another.

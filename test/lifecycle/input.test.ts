@@ -1,5 +1,5 @@
 /**
- * `input` (contract §3, §4 step 3): a Standard Schema validates the first argument before anything
+ * `input` (README, Validated input): a Standard Schema validates the first argument before anything
  * changes and replaces it by the parsed value; a failure throws `InvalidTransitionInput` with the
  * schema's issues. Tested with zod and valibot, the two schema libraries users reach for first.
  */

@@ -1,5 +1,5 @@
 /**
- * Waiting for a state (contract §7): `waitFor`, `waitForAtLeast`, `StateSkipped`, which states wake
+ * Waiting for a state (README, Ordered states and waiting): `waitFor`, `waitForAtLeast`, `StateSkipped`, which states wake
  * waiters (only kept ones, in order, when the outermost call completes), and cancellation with an
  * `AbortSignal` that leaves no listener behind.
  */

@@ -1,5 +1,5 @@
 /**
- * What is particular to MariaDB/MySQL (contract §14: the same code runs there as on SQLite and
+ * What is particular to MariaDB/MySQL (README, Persisting with MikroORM: the same code runs there as on SQLite and
  * PostgreSQL). Runs when MARIADB_URL is set (required under CI=true).
  */
 import { after, before, describe, test } from 'node:test';

@@ -1,6 +1,6 @@
 /**
  * transitional/mikro-orm against real databases: a SQLite file, PostgreSQL when DATABASE_URL is
- * set and MariaDB when MARIADB_URL is set (both required under CI=true). Contract §9.
+ * set and MariaDB when MARIADB_URL is set (both required under CI=true). README, Persisting with MikroORM.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -18,7 +18,7 @@ export const ABORTED = { aborted: true };
 export function errorKey(e: unknown): string {
   if (e instanceof Fault) return `Fault(${e.key})`;
   if (e instanceof TransitionNotAllowed) {
-    // The message must say which transition and which state (contract §4).
+    // The message must say which transition and which state (README, Transitions).
     const vague = e.message.includes(e.transition) && e.message.includes(show(e.state)) ? '' : ` vague message: ${e.message}`;
     return `TNA(${e.reason} ${e.transition} ${show(e.state)})${vague}`;
   }

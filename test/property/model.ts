@@ -1,6 +1,6 @@
 /**
  * The model: a flow described as plain data (`FlowSpec`), and an interpreter (`Model`) that says
- * what one call must do to it, written from the contract (§2–§7) and the library's documented
+ * what one call must do to it, written from the README (States through Ordered states and waiting) and the library's documented
  * choices, not from `src/`. The property tests build real classes from the same `FlowSpec`
  * (build.ts), run the same calls with the same injected faults, and compare.
  *
@@ -327,7 +327,7 @@ export class Model {
     this.raw[state] = value;
   }
 
-  /** Contract §4, steps 1–7. */
+  /** README, Transitions: the steps of a call. */
   private invoke(cid: string, name: string): string {
     const outer = this.depth === 1;
     const lanes = lanesOf(this.spec, this.spec.level, name)!;
@@ -442,7 +442,7 @@ export class Model {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Waiters, contract §7
+  // Waiters (README, Ordered states and waiting)
 
   /** Decides a waiter for a value its State is in now: resolve, reject as skipped, or keep waiting. */
   private judge(w: ModelWaiter, current: V): void {

@@ -162,7 +162,7 @@ describe('a transition without target that throws after a chained call', () => {
     const waiter = track(s.waitFor(flow, 'b'));
     assert.throws(() => flow.check(), /check failed/);
     await macrotask();
-    // Contract §4: "if the outer body then throws, the whole chain is undone".
+    // README, Chaining: "If the outer body throws after a chained call succeeded, the whole chain is undone."
     assert.equal(flow.value, 'a');
     assert.deepEqual(flow.writes, ['b', 'a']);
     assert.equal(waiter.status, 'pending', "'b' was undone");
@@ -192,7 +192,7 @@ describe('states entered by a transition that a before hook called, then undone 
 });
 
 describe('a waiter registered inside a call, for a state the call entered before and kept', () => {
-  // Contract §7: waiters wake when the outermost call completes, for each state it entered and
+  // README, Ordered states and waiting: waiters wake when the outermost call completes, for each state it entered and
   // kept. Whether another waiter happened to be pending must not change the outcome.
   const s = new State(['a', 'b', 'c', 'z'] as const, { default: 'a' });
 
