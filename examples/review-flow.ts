@@ -1,5 +1,5 @@
 /**
- * A review/publication flow over a plain object (the contract's "flow in one screen").
+ * A review/publication flow over a plain object (the README's quick start, as a module).
  *
  * The state lives on your own data (`review.stage`); the flow class wraps that data and declares,
  * with decorators, which methods move it from one stage to another. Run it:
