@@ -10,6 +10,7 @@ import { persistWith, persistenceOf } from '../persistence.ts';
 import type { State } from '../state.ts';
 import type { StateValue } from '../core/errors.ts';
 import { MikroOrmTransitionStore, type PersistOptions } from './store.ts';
+import { declareOptions } from './declared.ts';
 
 export { MikroOrmTransitionStore, type PersistOptions, type LogOptions } from './store.ts';
 export { ConcurrentTransition, TransitionNotPersisted, type NotPersistedReason } from './errors.ts';
@@ -36,6 +37,7 @@ export function persistTransitions<V extends StateValue, F extends object>(
 ): MikroOrmTransitionStore<F> {
   const store = new MikroOrmTransitionStore(state, flowClass, options);
   persistWith(state, flowClass, store);
+  declareOptions(store, options);
   return store;
 }
 
