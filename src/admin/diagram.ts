@@ -57,7 +57,7 @@ export function adminDot(shown: ShownFlow, href: (value: StateValue) => string, 
 }
 
 /** Elements and attributes that could run code or load something: never in a diagram we inline. */
-const UNSAFE = /<\s*\/?\s*(?:script|foreignObject|iframe|object|embed|image|use|style|animate|set|handler|listener)\b|\son[a-z]+\s*=|[\s:]href\s*=\s*["'](?!\/[^/])/i;
+const UNSAFE = /<\s*\/?\s*(?:script|foreignObject|iframe|object|embed|image|use|style|animate|set|handler|listener)\b|\son[a-z]+\s*=\s*["']|[\s:]href\s*=\s*["'](?!\/[^/])/i;
 
 const rendered = new Map<string, Promise<string | Error>>();
 
@@ -72,7 +72,15 @@ async function render(dot: string): Promise<string | Error> {
   }
   const start = svg.indexOf('<svg');
   if (start === -1) return new Error('Graphviz returned no SVG.');
-  svg = svg.slice(start).replace(/<!--[\s\S]*?-->/g, '').replace(/<title>[^<]*<\/title>/g, '').trim();
+  // Comments and titles repeat the state values (escaped) and Graphviz's ids repeat across the
+  // diagrams of one page: neither is needed.
+  svg = svg
+    .slice(start)
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<title>[^<]*<\/title>/g, '')
+    .replace(/ id="[^"]*"/g, '')
+    .replace(/\n\s*\n/g, '\n')
+    .trim();
   if (UNSAFE.test(svg)) return new Error('the SVG Graphviz made holds markup that is not allowed in the page.');
   return svg;
 }

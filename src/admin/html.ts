@@ -69,9 +69,10 @@ figure.diagram svg { max-width: 100%; height: auto; display: block; margin: 0 au
 figure.diagram figcaption { font-size: .85rem; color: var(--muted); }
 .table { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
-th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+td { overflow-wrap: anywhere; }
 th { background: var(--soft); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font-size: .85em; background: var(--soft); padding: .05rem .3rem; border-radius: 4px; overflow-wrap: anywhere; }
 .state { display: inline-block; padding: .15rem .6rem; border-radius: 999px; background: var(--accent); color: #fff; font-weight: 600; }
 .muted { color: var(--muted); }
