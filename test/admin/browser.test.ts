@@ -21,14 +21,8 @@ if (noBrowser !== undefined && process.env.CI !== 'true') console.log(`# ${noBro
 const STEP = 15_000;
 const TEST = 60_000;
 
-declare global {
-  interface Window {
-    __pwned?: number;
-  }
-}
-
 async function stageOf(db: Database, id: number): Promise<string | null> {
-  return (await db.fork().findOneOrFail(Ticket, id)).stage;
+  return (await db.fork().findOneOrFail(Ticket, id)).stage ?? null;
 }
 
 async function historyOf(db: Database, entity: string, id: string | number) {
@@ -102,12 +96,13 @@ describe('the admin view in Chromium', { skip: noBrowser !== undefined, timeout:
         assert.equal(await p.getByRole('button', { name: 'Reopen' }).count(), 1);
         // Forge the missing button into the real form (its CSRF token is bob's own) and submit it.
         const response = p.waitForResponse((r) => r.request().method() === 'POST');
-        await p.evaluate(() => {
-          const button = document.createElement('button');
+        // (The functions below run in the page; the test's TypeScript has no DOM types.)
+        await p.locator('form.actions').evaluate((form: any) => {
+          const button = form.ownerDocument.createElement('button');
           button.name = 'transition';
           button.value = 'approve';
           button.textContent = 'Forged';
-          document.querySelector('form.actions')!.append(button);
+          form.append(button);
           button.click();
         });
         assert.equal((await response).status(), 403);
@@ -121,8 +116,7 @@ describe('the admin view in Chromium', { skip: noBrowser !== undefined, timeout:
         const p = await as('alice');
         for (const tamper of ['remove', 'replace'] as const) {
           await p.goto(ticket(keys.assigned));
-          await p.evaluate((how) => {
-            const input = document.querySelector<HTMLInputElement>('input[name="_csrf"]')!;
+          await p.locator('input[name="_csrf"]').evaluate((input: any, how: string) => {
             if (how === 'remove') input.remove();
             else input.value = `${Date.now().toString(36)}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
           }, tamper);
@@ -186,7 +180,7 @@ describe('the admin view in Chromium', { skip: noBrowser !== undefined, timeout:
         const requested: string[] = [];
         p.on('request', (r) => requested.push(r.url()));
         const check = async (where: string) => {
-          assert.equal(await p.evaluate(() => window.__pwned), undefined, `${where}: a hostile script ran`);
+          assert.equal(await p.evaluate('window.__pwned'), undefined, `${where}: a hostile script ran`);
           assert.equal(await p.locator('script').count(), 0, `${where}: a script element`);
           assert.equal(await p.locator('img').count(), 0, `${where}: an injected img element`);
           assert.equal(dialogs, 0, where);
@@ -217,7 +211,7 @@ describe('the admin view in Chromium', { skip: noBrowser !== undefined, timeout:
         const p = await as('alice');
         await p.setViewportSize({ width: 390, height: 844 });
         await p.goto(ticket(keys.review));
-        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = (await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
         assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
         const box = await p.getByRole('button', { name: 'Approve' }).boundingBox();
         assert.ok(box !== null && box.height >= 40, `button height ${box?.height}`);
