@@ -129,13 +129,21 @@ function secretBytes(secret: string | Uint8Array | undefined): Uint8Array {
   return bytes;
 }
 
-function findMeta(orm: MikroORM, entity: EntityName<any>, where: string): EntityMetadata<any> {
+/** The ORM's metadata of `entity`, or `undefined` when it is not one of the ORM's entities. */
+function registeredMeta(orm: MikroORM, entity: EntityName<any>): EntityMetadata<any> | undefined {
+  const storage = orm.getMetadata();
   let meta: EntityMetadata<any> | undefined;
   try {
-    meta = orm.getMetadata().find(entity);
+    meta = storage.find(entity);
   } catch {
-    meta = undefined;
+    return undefined;
   }
+  // `find` falls back to a `defineEntity` schema's own metadata, registered or not.
+  return meta !== undefined && [...storage].includes(meta) ? meta : undefined;
+}
+
+function findMeta(orm: MikroORM, entity: EntityName<any>, where: string): EntityMetadata<any> {
+  const meta = registeredMeta(orm, entity);
   if (meta === undefined) fail(`${where}: entity ${describeEntity(entity)} is not one of the ORM's entities (add it to MikroORM.init({ entities })).`);
   return meta;
 }
@@ -167,7 +175,7 @@ export function resolveOptions<U>(options: AdminOptions<U>): Site<U> {
   }
 
   const slugs = new Map<string, number>();
-  const logMeta = orm.getMetadata().find(TransitionLog);
+  const logMeta = registeredMeta(orm, TransitionLog);
   const flows = options.flows.map((entry, index): ShownFlow => {
     const where = `options.flows[${index}]`;
     if (entry === null || typeof entry !== 'object') fail(`${where} must be { flow, state, entity }.`);
