@@ -70,7 +70,7 @@ figure.diagram figcaption { font-size: .85rem; color: var(--muted); }
 .table { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
 th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 th { background: var(--soft); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font-size: .85em; background: var(--soft); padding: .05rem .3rem; border-radius: 4px; overflow-wrap: anywhere; }
