@@ -24,7 +24,13 @@ Options:
 Example:
   npx transitional admin examples/support-tickets.ts#adminOptions --port 8080`;
 
-/** Resolves with the exit code once the server stopped (SIGINT, SIGTERM, or `signal`). */
+/**
+ * The `admin` command: serves the view for the options `<module>#<export>` gives, and resolves
+ * with the exit code once the server stopped (SIGINT, SIGTERM, or `signal`).
+ *
+ * @example
+ * const code = await adminCommand(['src/admin.ts#adminOptions', '--port', '8080'], io);
+ */
 export async function adminCommand(args: readonly string[], io: CliIO, signal?: AbortSignal): Promise<number> {
   let parsed;
   try {

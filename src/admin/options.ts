@@ -187,7 +187,10 @@ export function resolveOptions<U>(options: AdminOptions<U>): Site<U> {
       fail(`${where}: ${flowClass.name} is not persisted for ${String(state)}: call persistTransitions(${state.name}, ${flowClass.name}, { em, entity, flow, field }) before adminHandler().`);
     }
     const declared = declaredOptions(store);
-    if (declared?.flow === undefined) {
+    if (declared === undefined) {
+      fail(`${where}: ${flowClass.name}'s store was not made by persistTransitions(${state.name}, ${flowClass.name}, { ..., flow, field }), whose flow factory and field the view needs.`);
+    }
+    if (declared.flow === undefined) {
       fail(`${where}: persistTransitions(${state.name}, ${flowClass.name}, ...) has no flow factory: add { flow: (entity, em) => new ${flowClass.name}(...) } so the view can wrap the entities it loads.`);
     }
     if (declared.field === undefined) {
