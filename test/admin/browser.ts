@@ -27,8 +27,25 @@ export interface Chromium {
  */
 export async function launchChromium(options: { viewport?: { width: number; height: number } } = {}): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'transitional-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    viewport: options.viewport ?? { width: 1200, height: 900 },
+  let context: BrowserContext;
+  try {
+    context = await launch(profile, options.viewport);
+  } catch (error) {
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    context,
+    async close() {
+      await Promise.race([context.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+function launch(profile: string, viewport: { width: number; height: number } | undefined): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    viewport: viewport ?? { width: 1200, height: 900 },
     executablePath: CHROMIUM,
     headless: true,
     timeout: 60_000,
@@ -43,11 +60,4 @@ export async function launchChromium(options: { viewport?: { width: number; heig
       '--disable-sync',
     ],
   });
-  return {
-    context,
-    async close() {
-      await Promise.race([context.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
 }
