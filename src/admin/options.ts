@@ -169,10 +169,10 @@ export function resolveOptions<U>(options: AdminOptions<U>): Site<U> {
   if (!Array.isArray(options.flows) || options.flows.length === 0) fail('options.flows must list at least one { flow, state, entity }.');
   const pageSize = options.pageSize ?? 50;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000) fail(`options.pageSize must be an integer from 1 to 1000, got ${String(options.pageSize)}.`);
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
-  if (typeof options.basePath !== 'undefined' && (typeof options.basePath !== 'string' || (basePath !== '' && !basePath.startsWith('/')) || /[?#]/.test(basePath))) {
+  if (options.basePath !== undefined && (typeof options.basePath !== 'string' || !/^(?:\/[^/?#]+)*\/?$/.test(options.basePath))) {
     fail(`options.basePath must be a path starting with "/" (like "/admin"), got ${JSON.stringify(options.basePath)}.`);
   }
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
 
   const slugs = new Map<string, number>();
   const logMeta = registeredMeta(orm, TransitionLog);

@@ -83,8 +83,12 @@ export async function countByState(em: EntityManager, shown: ShownFlow): Promise
     const stored = row[column] ?? row[shown.field] ?? null;
     const n = Number(row.n);
     const value = stored === null ? shown.state.default : shown.state.values.find((v: StateValue) => String(v) === String(stored));
-    if (value !== undefined) counts.set(value, counts.get(value)! + n);
-    else undeclared.set(stored === null ? 'NULL' : String(stored), (undeclared.get(String(stored)) ?? 0) + n);
+    if (value !== undefined) {
+      counts.set(value, counts.get(value)! + n);
+    } else {
+      const text = stored === null ? 'NULL' : String(stored);
+      undeclared.set(text, (undeclared.get(text) ?? 0) + n);
+    }
   }
   return [
     ...[...counts].map(([value, count]) => ({ value, declared: true, count })),

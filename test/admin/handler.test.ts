@@ -98,7 +98,7 @@ describe('adminHandler() checks its options', () => {
     persistTransitions(loose, NoField, { em: (f) => f.em, entity: (f) => f.ticket, flow: (t: Ticket, em) => new NoField(t, em) });
     assert.throws(() => adminHandler({ ...base, flows: [{ flow: NoField, state: loose, entity: Ticket }] }), { name: 'TypeError', message: /has no field: add \{ field:/ });
     assert.throws(() => adminHandler({ ...base, flows: [{ flow: TicketFlow, state: stage, entity: defineEntity({ name: 'Nope', properties: { id: p.integer().primary() } }) }] }), { name: 'TypeError', message: /entity Nope is not one of the ORM's entities/ });
-    assert.throws(() => adminHandler({ ...base, basePath: 'admin' }), { name: 'TypeError', message: /basePath must be a path starting with "\/"/ });
+    for (const basePath of ['admin', '//evil.example', '/a?b']) assert.throws(() => adminHandler({ ...base, basePath }), { name: 'TypeError', message: /basePath must be a path starting with "\/"/ });
     assert.throws(() => adminHandler({ ...base, secret: 'short' }), { name: 'TypeError', message: /secret must be at least 32 bytes/ });
     assert.throws(() => adminHandler({ ...base, flows: [] }), { name: 'TypeError', message: /flows must list at least one/ });
   });
@@ -296,6 +296,19 @@ for (const kind of kinds) {
       const rows = await historyOf(db, t.id);
       assert.equal(rows.length, 1);
       assert.ok(rows[0]!.actor === 'Alice' || rows[0]!.actor === 'Bob');
+    });
+
+    test('a value the State does not declare: counted apart on the index; its entity page says its state cannot be read, and offers nothing', async () => {
+      const em = db.fork();
+      const t = em.create(Ticket, { title: 'Legacy', stage: 'legacy' });
+      await em.flush();
+      const index = (await text(handler, request('/', { who: 'alice' }))).body;
+      assert.match(index, /<tr><td><code>legacy<\/code> <span class="muted">\(not a declared state\)<\/span><\/td><td class="num">1<\/td><\/tr>/);
+      const page = await text(handler, request(ticket(t.id), { who: 'alice' }));
+      assert.equal(page.status, 200);
+      assert.match(page.body, /Its state cannot be read: [^<]*&quot;legacy&quot;/);
+      assert.doesNotMatch(page.body, /<form class="actions"/);
+      await em.nativeDelete(Ticket, { id: t.id });
     });
 
     test('404 for what does not exist, 405 for other methods', async () => {
