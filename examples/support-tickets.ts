@@ -7,10 +7,14 @@
  *
  *   npm start                                   # ./support-tickets.sqlite
  *   SUPPORT_TICKETS_DB=/tmp/t.sqlite npm start
+ *   npm start -- --admin [--port 8080]          # then serve the admin view on it until Ctrl-C
+ *   npx transitional admin examples/support-tickets.ts#adminOptions   # the admin view alone
  */
+import { parseArgs } from 'node:util';
 import { MikroORM, defineEntity, p, type EntityManager, type InferEntity } from '@mikro-orm/sql';
 import { State, TransitionNotAllowed, toMermaid, type HookEvent } from 'transitional';
 import { ConcurrentTransition, TransitionLog, history, persistTransitions, sqliteOptions, startWorker } from 'transitional/mikro-orm';
+import type { AdminOptions } from 'transitional/admin';
 
 // 1. The states, declared once, with labels for people (diagrams, the CLI, your UI).
 export const status = new State(['new', 'triaged', 'in_progress', 'waiting', 'resolved', 'closed', 'escalated'] as const, {
@@ -133,11 +137,18 @@ export class SupportTicketFlow {
 persistTransitions(status, SupportTicketFlow, {
   em: (flow) => flow.em,
   entity: (flow) => flow.ticket,
-  actor: (flow) => flow.agent,
   field: 'status',
-  // How a worker (timers, durable hooks) wraps a ticket it loads: it acts as "system".
-  flow: (ticket: Ticket, em) => new SupportTicketFlow(ticket, em, 'system'),
+  // How a worker (timers, durable hooks) and the admin view wrap a ticket they loaded.
+  flow: (ticket: Ticket, em) => new SupportTicketFlow(ticket, em as EntityManager, 'system'),
+  // Who did it: the user a call acts for (actingAs, as the admin view does), else the flow's agent.
+  actor: (flow, user: Agent | undefined) => user?.name ?? flow.agent,
 });
+
+/** Who uses the admin view. */
+export interface Agent {
+  readonly id: string;
+  readonly name: string;
+}
 
 export interface Summary {
   readonly tickets: ReadonlyArray<{ readonly title: string; readonly status: string; readonly history: readonly string[] }>;
@@ -265,6 +276,32 @@ export async function main(options: { file?: string; log?: (line: string) => voi
   }
 }
 
+/**
+ * The admin view's options for the tickets in `file` (`npx transitional admin
+ * examples/support-tickets.ts#adminOptions`, or `npm start -- --admin`).
+ */
+export async function adminOptions(options: { file?: string } = {}): Promise<AdminOptions<Agent>> {
+  const orm = await MikroORM.init({ ...sqliteOptions(options.file ?? process.env.SUPPORT_TICKETS_DB ?? 'support-tickets.sqlite'), entities: [Ticket, TransitionLog] });
+  await orm.schema.update(); // creates the tables on a new file; leaves existing ones as they are
+  return {
+    orm,
+    flows: [{ flow: SupportTicketFlow, state: status, entity: Ticket, title: 'Support tickets' }],
+    // A demo runs on your own machine as one agent; a real app returns the user of the request's session.
+    user: () => ({ id: 'dana', name: 'dana' }),
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await main({ file: process.env.SUPPORT_TICKETS_DB, log: console.log });
+  const { values } = parseArgs({ options: { admin: { type: 'boolean' }, port: { type: 'string' } }, strict: false });
+  const file = process.env.SUPPORT_TICKETS_DB;
+  await main({ file, log: console.log });
+  if (values.admin === true) {
+    // Loaded only here: `npm start` without --admin stays as quick as the example itself.
+    const { serveAdmin } = await import('transitional/admin');
+    const options = await adminOptions({ file });
+    const admin = await serveAdmin({ ...options, port: Number(values.port ?? 0) });
+    console.log(`\nAdmin view: ${admin.url} (Ctrl-C to stop)`);
+    const stop = () => void admin.close().then(() => options.orm.close());
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+  }
 }

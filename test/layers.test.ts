@@ -6,7 +6,7 @@
  *   define/   definition time: decorators compiled into plans
  *   read/     readers of the compiled definitions: introspection, diagrams, CLI
  *   top       files directly in src/ (the `State` facade, the entry points, the store seam) and the
- *             adapters (mikro-orm/)
+ *             adapters (mikro-orm/, and admin/, the web view over them)
  *
  * A module may import its own layer or a lower one, never a higher one, and no chain of imports
  * (type-only ones included) may lead back to where it started.
@@ -28,6 +28,7 @@ const DIRECTORIES: Record<string, (typeof LAYERS)[number]> = {
   define: 'define',
   read: 'read',
   'mikro-orm': 'top',
+  admin: 'top',
 };
 
 /** `runtime/call.ts` → its layer's rank (0 = core), or a message if the file is in no layer. */

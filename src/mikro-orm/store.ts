@@ -178,6 +178,11 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     this.#log = log === false ? undefined : log === undefined ? { entity: TransitionLog } : isLogOptions<F>(log) ? log : { entity: log };
   }
 
+  /** The options `persistTransitions` was given (read-only: what the admin view checks and reads). */
+  get options(): PersistOptions<F, any> {
+    return this.#options;
+  }
+
   /** The `State` this store persists. */
   get state(): State<any> {
     return this.#state;

@@ -4,6 +4,10 @@
  *
  *   transitional diagram <module>#<export> [--state <name>] [--format mermaid|dot]
  *   transitional transitions <module>#<export> [--state <name>]
+ *   transitional admin <module>#<export> [--port <n>] [--host <h>]
+ *
+ * `admin` lives in `admin/cli.ts`, a layer above this one: `bin.ts` passes it in as an extra
+ * command (loaded only when it runs), so this module never imports upward.
  *
  * Bad input (a missing module or export, something that is not a flow class, an ambiguous State,
  * an unknown command, option or format) prints one line on stderr and exits with code 2.
@@ -24,7 +28,10 @@ export interface CliIO {
 }
 
 /** Bad input: reported as one line on stderr, exit code 2. */
-class UsageError extends Error {}
+export class UsageError extends Error {}
+
+/** A command given to `run` from outside this module (`admin`): its arguments after the command name. */
+export type CliCommand = (args: readonly string[], io: CliIO) => Promise<number>;
 
 const HELP = `Usage: transitional <command> [options]
 
@@ -33,6 +40,8 @@ Draw and list the transitions of a flow class exported by a TypeScript or JavaSc
 Commands:
   diagram <module>#<export>      Print its state diagram (Mermaid or Graphviz DOT)
   transitions <module>#<export>  Print a table of its transitions
+  admin <module>#<export>        Serve the admin view for the options the module
+                                 exports (see transitional admin --help)
 
 Options:
   -h, --help     Show this help; \`transitional <command> --help\` shows a command's
@@ -79,9 +88,10 @@ Example:
  * @example
  * const code = await run(['diagram', 'src/flow.ts#OrderFlow', '--format', 'dot']);
  */
-export async function run(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+export async function run(argv: readonly string[], io: CliIO = processIO(), commands: Readonly<Record<string, CliCommand>> = {}): Promise<number> {
   try {
     const [command, ...rest] = argv;
+    if (command !== undefined && Object.hasOwn(commands, command)) return await commands[command]!(rest, io);
     switch (command) {
       case 'diagram':
         return await diagramCommand(rest, io);
@@ -97,18 +107,23 @@ export async function run(argv: readonly string[], io: CliIO = processIO()): Pro
         io.stdout(version() + '\n');
         return 0;
       case undefined:
-        throw new UsageError('missing command (diagram or transitions); see transitional --help');
+        throw new UsageError(`missing command (${commandNames(commands)}); see transitional --help`);
       default:
         throw new UsageError(
           command.startsWith('-')
             ? `unknown option ${command}; see transitional --help`
-            : `unknown command "${command}" (expected diagram or transitions); see transitional --help`,
+            : `unknown command "${command}" (expected ${commandNames(commands)}); see transitional --help`,
         );
     }
   } catch (error) {
     io.stderr(`transitional: ${firstLine(error)}\n`);
     return error instanceof UsageError ? 2 : 1;
   }
+}
+
+function commandNames(commands: Readonly<Record<string, CliCommand>>): string {
+  const names = ['diagram', 'transitions', ...Object.keys(commands)];
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
 function processIO(): CliIO {
@@ -121,7 +136,7 @@ function version(): string {
 }
 
 /** The message's first line; one that announces details ("Transform failed with 1 error:") takes the next one along. */
-function firstLine(error: unknown): string {
+export function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const first = lines[0] ?? 'failed';
@@ -191,8 +206,12 @@ async function transitionsCommand(args: readonly string[], io: CliIO): Promise<n
 
 type FlowClass = abstract new (...args: any[]) => object;
 
-/** `path/to/module.ts#Export` → the exported flow class and the State to show. */
-async function loadFlow(spec: string, stateName: string | undefined, cwd: string): Promise<{ flowClass: FlowClass; state: ReadableState }> {
+/**
+ * `path/to/module.ts#Export` → that export of the module (`default` without `#Export`), and how
+ * to name it in messages. A module that cannot be found or loaded, or lacks the export, is a
+ * `UsageError`.
+ */
+export async function loadExport(spec: string, cwd: string): Promise<{ value: unknown; where: string }> {
   const hash = spec.lastIndexOf('#');
   const modulePath = hash === -1 ? spec : spec.slice(0, hash);
   const exportName = hash === -1 ? 'default' : spec.slice(hash + 1);
@@ -205,8 +224,12 @@ async function loadFlow(spec: string, stateName: string | undefined, cwd: string
     const known = names.length ? `its exports: ${names.join(', ')}` : 'it exports nothing';
     throw new UsageError(`${modulePath} has no export named "${exportName}" (${known})`);
   }
-  const value = mod[exportName];
-  const where = `${modulePath}#${exportName}`;
+  return { value: mod[exportName], where: `${modulePath}#${exportName}` };
+}
+
+/** `path/to/module.ts#Export` → the exported flow class and the State to show. */
+async function loadFlow(spec: string, stateName: string | undefined, cwd: string): Promise<{ flowClass: FlowClass; state: ReadableState }> {
+  const { value, where } = await loadExport(spec, cwd);
   if (typeof value !== 'function') {
     const what = value === null ? 'null' : isStateLike(value) ? 'a State; pass the class whose methods it decorates' : `${typeof value === 'object' || typeof value === 'undefined' ? 'an' : 'a'} ${typeof value}`;
     throw new UsageError(`${where} is not a flow class (it is ${what})`);

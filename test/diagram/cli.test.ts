@@ -118,7 +118,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
     ['an unknown --state', ['diagram', `${FLOWS}#Order`, '--state', 'shipping'], /Order has no State named "shipping" \(its States: payment, delivery\)/],
     ['two States with the same name', ['diagram', `${FLOWS}#Unnamed`, '--state', 'state'], /Unnamed has 2 States named "state": give them distinct names/],
     ['an unknown format', ['diagram', `${FLOWS}#TrafficLight`, '--format', 'svg'], /unknown format "svg" \(expected mermaid or dot\)/],
-    ['an unknown command', ['draw', `${FLOWS}#TrafficLight`], /unknown command "draw" \(expected diagram or transitions\)/],
+    ['an unknown command', ['draw', `${FLOWS}#TrafficLight`], /unknown command "draw" \(expected diagram, transitions or admin\)/],
     ['an unknown option', ['diagram', `${FLOWS}#TrafficLight`, '--colour'], /diagram: unknown option '--colour'; see transitional diagram --help/],
     ['--format on transitions', ['transitions', `${FLOWS}#TrafficLight`, '--format', 'dot'], /transitions: unknown option '--format'/],
     ['two modules', ['diagram', `${FLOWS}#TrafficLight`, `${FLOWS}#Door`], /expected one <module>#<export>, got 2/],

@@ -63,7 +63,7 @@ const persistedOutput = {
 };
 
 /** What test/package/consumer/main-subpath.ts prints. */
-const subpathOutput = { history: 'function', persistTransitions: 'function', TransitionLog: 'TransitionLog', options: 0 };
+const subpathOutput = { history: 'function', persistTransitions: 'function', TransitionLog: 'TransitionLog', options: 0, admin: ['function', 'function', 'function', 2] };
 
 const outputs = { 'main-flows': flowsOutput, 'main-persisted': persistedOutput, 'main-subpath': subpathOutput } as const;
 
@@ -79,20 +79,22 @@ interface Case {
 
 const core = ['main-flows'] as const;
 const all = ['main-flows', 'main-persisted'] as const;
+/** With the subpaths' own entry (transitional/admin's declarations checked too). */
+const withSubpaths = ['main-flows', 'main-persisted', 'main-subpath'] as const;
 
 // Every compiler in both decorator modes; CommonJS (orthogonal to the mode) once per compiler.
 const cases: Case[] = [
   { name: 'TypeScript 5.2, ESM, standard decorators', ts: '5.2', project: 'esm', module: 'nodenext', experimentalDecorators: false, entries: core },
   { name: 'TypeScript 5.2, ESM, experimentalDecorators', ts: '5.2', project: 'esm', module: 'nodenext', experimentalDecorators: true, entries: core },
   { name: 'TypeScript 5.2, CommonJS (node10 resolution), experimentalDecorators', ts: '5.2', project: 'cjs', module: 'commonjs', experimentalDecorators: true, entries: core },
-  { name: 'TypeScript 5.8, ESM, standard decorators, with transitional/mikro-orm', ts: '5.8', project: 'esm', module: 'nodenext', experimentalDecorators: false, entries: all },
+  { name: 'TypeScript 5.8, ESM, standard decorators, with transitional/mikro-orm and transitional/admin', ts: '5.8', project: 'esm', module: 'nodenext', experimentalDecorators: false, entries: withSubpaths },
   // MikroORM 7's own declarations need node16/nodenext resolution (under node10 its subpath
   // imports do not resolve): a CommonJS project that uses it compiles with module nodenext.
   // (Library checks skipped: the ESM case above checks the same declarations, in half the time.)
   { name: 'TypeScript 5.8, CommonJS (nodenext), experimentalDecorators, with transitional/mikro-orm', ts: '5.8', project: 'cjs', module: 'nodenext', experimentalDecorators: true, entries: all, skipLibCheck: true },
   // Under node10 (a NestJS tsconfig: commonjs, skipLibCheck) the subpath's types resolve too.
-  { name: 'TypeScript 5.8, CommonJS (node10, NestJS-style), experimentalDecorators, transitional/mikro-orm resolves', ts: '5.8', project: 'cjs', module: 'commonjs', experimentalDecorators: true, entries: ['main-flows', 'main-subpath'], skipLibCheck: true },
-  { name: 'TypeScript 7, ESM, standard decorators, with transitional/mikro-orm', ts: '7', project: 'esm', module: 'nodenext', experimentalDecorators: false, entries: all },
+  { name: 'TypeScript 5.8, CommonJS (node10, NestJS-style), experimentalDecorators, transitional/mikro-orm and transitional/admin resolve', ts: '5.8', project: 'cjs', module: 'commonjs', experimentalDecorators: true, entries: ['main-flows', 'main-subpath'], skipLibCheck: true },
+  { name: 'TypeScript 7, ESM, standard decorators, with transitional/mikro-orm and transitional/admin', ts: '7', project: 'esm', module: 'nodenext', experimentalDecorators: false, entries: withSubpaths },
   { name: 'TypeScript 7, ESM, experimentalDecorators, with transitional/mikro-orm', ts: '7', project: 'esm', module: 'nodenext', experimentalDecorators: true, entries: all },
   // TypeScript 7 has no node10 resolution: a CommonJS project uses nodenext in a package without "type": "module".
   { name: 'TypeScript 7, CommonJS (nodenext), standard decorators, with transitional/mikro-orm', ts: '7', project: 'cjs', module: 'nodenext', experimentalDecorators: false, entries: all },
@@ -157,7 +159,7 @@ async function runEntry(c: Case, out: string, entry: string): Promise<unknown> {
 }
 
 test('the tarball holds the build, the sources its maps point to, the license and the docs; no tests', () => {
-  for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/mikro-orm/index.d.ts', 'dist/bin.js', 'src/index.ts']) {
+  for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/mikro-orm/index.d.ts', 'dist/admin/index.js', 'dist/admin/index.d.ts', 'dist/bin.js', 'src/index.ts']) {
     assert.ok(packedFiles.includes(file), `${file} is missing from the tarball`);
   }
   assert.deepEqual(packedFiles.filter((f) => f.startsWith('test/') || f.startsWith('examples/') || f.startsWith('bench/')), []);
