@@ -7,8 +7,9 @@
  *   quick, slow ──leave──▶ away ──back──▶ slow
  *   new ──pay────▶ paid      (durable hook `receipt`)
  *
- * Timer bodies bump `timerRuns` and then call `behaviour.timerBody`, which a worker process sets
- * (to announce the run, or sleep so that a kill lands mid-job).
+ * Timer bodies bump `timerRuns` and then call `behaviour.timerBody`; the in-process afterCommit
+ * hook calls `behaviour.committed`. A worker process sets them (to announce, or to sleep so that a
+ * kill lands mid-job, or between a job's commit and its acknowledgement).
  */
 import type { EntityManager } from '@mikro-orm/core';
 import { State, type HookEvent } from 'transitional';
@@ -22,8 +23,15 @@ export const phases = ['new', 'quick', 'slow', 'away', 'lapsed', 'paid'] as cons
 export type Phase = (typeof phases)[number];
 export const phase = new State(phases, { name: 'phase', default: 'new' });
 
-/** What a process running timers does inside their bodies (after bumping the counter). */
-export const behaviour: { timerBody: (flow: ParcelFlow, transition: string) => unknown } = { timerBody: () => {} };
+/**
+ * What a process running timers does inside their bodies (after bumping the counter), and once a
+ * change committed (from the in-process afterCommit hook: after the commit, before the call
+ * settles, so before a worker acknowledges the job).
+ */
+export const behaviour: { timerBody: (flow: ParcelFlow, transition: string) => unknown; committed: (flow: ParcelFlow, transition: string) => unknown } = {
+  timerBody: () => {},
+  committed: () => {},
+};
 
 /** What the in-process afterCommit hook saw in this process: `transition:source>target#id`. */
 export const afterCommitLog: string[] = [];
@@ -77,6 +85,7 @@ export class ParcelFlow {
   @phase.afterCommit()
   noted(event: HookEvent<Phase>) {
     afterCommitLog.push(`${event.transition}:${String(event.source)}>${String(event.target)}#${this.parcel.id}`);
+    return behaviour.committed(this, event.transition);
   }
 
   /** Records each run in ReceiptRun (outside any transaction) and throws on the first `failuresWanted` attempts. */

@@ -4,6 +4,7 @@
  *
  *   ready                      the worker is started
  *   running <id> <transition>  a timer body began (with `announce`)
+ *   committed <id> <transition> a change committed in this process (with `announce`)
  *   failed <json>              a job's run failed (`onError`): { kind, transition, hook, message }
  *   start-failed <json>        startWorker rejected: { name, message }
  *   stopped                    after `stop` on stdin: the worker stopped and the ORM closed
@@ -24,9 +25,11 @@ export interface WorkerJob {
   readonly options?: Pick<WorkerOptions, 'concurrency' | 'pollInterval' | 'maxAttempts' | 'lease'>;
   /** Print `running <id> <transition>` from every timer body. */
   readonly announce?: boolean;
-  /** Sleep this long in every timer body (a random part of it when `jitter`). */
+  /** Sleep this long in every timer body (between a quarter and 1.25 times as long when `jitter`). */
   readonly bodySleep?: number;
   readonly jitter?: boolean;
+  /** Sleep this long after each commit, before the job is acknowledged (the in-process afterCommit hook). */
+  readonly commitSleep?: number;
   /** Connect as this user instead (PostgreSQL: a URL; the rest of `spec` stays). */
   readonly url?: string;
   /** Exit after this many ms whatever happens. */
@@ -46,7 +49,12 @@ if (job.flows !== false) {
   behaviour.timerBody = async (flow, transition) => {
     if (job.announce === true) say(`running ${flow.parcel.id} ${transition}`);
     const ms = job.bodySleep ?? 0;
-    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, job.jitter === true ? Math.random() * ms : ms));
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, job.jitter === true ? ms * (0.25 + Math.random()) : ms));
+  };
+  behaviour.committed = async (flow, transition) => {
+    if (job.announce === true) say(`committed ${flow.parcel.id} ${transition}`);
+    const ms = job.commitSleep ?? 0;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   };
 }
 
