@@ -127,6 +127,8 @@ export function reached(db: Database, ids: readonly number[], phase: Phase, ms: 
 export class WorkerProcess {
   readonly child: ChildProcessWithoutNullStreams;
   readonly lines: string[] = [];
+  /** When each line arrived (Date.now()), by index. */
+  readonly arrivals: number[] = [];
   stderr = '';
   readonly #waiters = new Set<() => void>();
   static readonly all = new Set<WorkerProcess>();
@@ -137,6 +139,7 @@ export class WorkerProcess {
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-8000)));
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.lines.push(line);
+      this.arrivals.push(Date.now());
       for (const wake of this.#waiters) wake();
     });
     this.child.on('exit', () => {
@@ -151,6 +154,12 @@ export class WorkerProcess {
   /** Lines starting with `prefix`, without it. */
   linesOf(prefix: string): string[] {
     return this.lines.filter((l) => l.startsWith(`${prefix} `) || l === prefix).map((l) => l.slice(prefix.length).trim());
+  }
+
+  /** When the first line equal to `line` arrived (Date.now()), if it did. */
+  arrivalOf(line: string): number | undefined {
+    const at = this.lines.indexOf(line);
+    return at === -1 ? undefined : this.arrivals[at];
   }
 
   /** Waits until at least `count` lines start with `prefix`; returns those lines' rest. */
