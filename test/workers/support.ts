@@ -74,14 +74,14 @@ export async function jobCounts(db: Database): Promise<JobCounts> {
   const conn = db.orm.em.getConnection();
   if (db.spec.kind === 'postgresql') {
     const schema = jobSchemaOf(db.spec.schema);
-    const exists = await conn.execute<Array<{ n: number }>>(`select count(*)::int as n from information_schema.tables where table_schema = ? and table_name = 'job'`, [schema]);
+    const exists = (await conn.execute(`select count(*)::int as n from information_schema.tables where table_schema = ? and table_name = 'job'`, [schema])) as Array<{ n: number }>;
     if (exists[0]!.n === 0) return { pending: 0, failed: 0, completed: 0 };
-    const rows = await conn.execute<Array<{ state: string; n: number }>>(`select state::text as state, count(*)::int as n from "${schema}".job where name like 'transitional.%' group by state`);
+    const rows = (await conn.execute(`select state::text as state, count(*)::int as n from "${schema}".job where name like 'transitional.%' group by state`)) as Array<{ state: string; n: number }>;
     const count = (...states: string[]) => rows.filter((r) => states.includes(r.state)).reduce((a, r) => a + r.n, 0);
     return { pending: count('created', 'retry', 'active'), failed: count('failed', 'cancelled'), completed: count('completed') };
   }
   try {
-    const rows = await conn.execute<Array<{ failed: number | null; n: number }>>(`select failed_at is not null as failed, count(*) as n from transitional_job group by failed_at is not null`);
+    const rows = (await conn.execute(`select failed_at is not null as failed, count(*) as n from transitional_job group by failed_at is not null`)) as Array<{ failed: number | null; n: number }>;
     const count = (failed: boolean) => rows.filter((r) => Boolean(Number(r.failed)) === failed).reduce((a, r) => a + Number(r.n), 0);
     return { pending: count(false), failed: count(true), completed: 0 };
   } catch (error) {
