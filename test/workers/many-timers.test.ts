@@ -3,9 +3,11 @@
  * changes its entity at most once however often its job runs.
  *
  * 3 worker processes; 300 parcels enter `quick` (a 200 ms timer each) while they run; the timer
- * bodies sleep a little so that jobs are in flight when one worker is killed with `kill -9`, which
- * happens mid-run. Its claimed jobs come back to the others after pg-boss's heartbeat; some of
- * them had committed before the kill, and their second run must do nothing. Afterwards every
+ * bodies sleep a little so that jobs are in flight. One worker gets stuck in its 11th timer body
+ * and is killed with `kill -9` then, mid-run. The jobs it held come back to the others after
+ * pg-boss's heartbeat: the one it was stuck in runs again, and those of its batch it had
+ * committed but not acknowledged (pg-boss acknowledges a batch together) run again and must do
+ * nothing. Afterwards every
  * parcel lapsed exactly once (state, a counter its timer's body bumps, one `lapse` history row),
  * and every job completed, none pending or failed.
  */
@@ -13,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TransitionLog } from 'transitional/mikro-orm';
 import type { Database } from '../mikro-orm/fixtures.ts';
+import { sleep } from '../support/deadline.ts';
 import { Parcel } from './entities.ts';
 import { ParcelFlow } from './parcel-flow.ts';
 import { WorkerProcess, createWorkerDatabase, drained, jobSchemaOf, reached, seedParcels } from './support.ts';
@@ -35,7 +38,9 @@ describe('3 worker processes, 300 timers, one worker killed with kill -9 mid-run
 
   test('every timer changes its parcel exactly once, and nothing is left pending', { timeout: 90_000 }, async () => {
     const ids = await seedParcels(db, PARCELS);
-    const workers = Array.from({ length: WORKERS }, () => new WorkerProcess({ spec: db.spec, options: { concurrency: 4 }, announce: true, bodySleep: 60, jitter: true, lifetime: 120_000 }));
+    // The first worker stalls in its 11th timer body: killed then, it surely dies holding jobs.
+    const workers = Array.from({ length: WORKERS }, (_, i) =>
+      new WorkerProcess({ spec: db.spec, options: { concurrency: 4 }, announce: true, bodySleep: 60, jitter: true, lifetime: 120_000, ...(i === 0 ? { stallAfter: 10 } : {}) }));
     await Promise.all(workers.map((w) => w.expect('ready', 40_000)));
 
     // The parcels enter `quick` while the workers run, 10 calls at a time.
@@ -52,9 +57,10 @@ describe('3 worker processes, 300 timers, one worker killed with kill -9 mid-run
     );
     const recorded = Date.now() - started;
 
-    // Kill one worker once it has run some timers, while others are still to come.
+    // Kill one worker once it has run some timers and is stuck in a body, while others are still to come.
     const [victim, ...survivors] = workers as [WorkerProcess, ...WorkerProcess[]];
-    await victim.expect('running', 30_000, 10);
+    await victim.expect('running', 30_000, 11);
+    await sleep(100 + Math.random() * 100);
     await victim.kill();
     const lapsedAtKill = await db.fork().count(Parcel, { phase: 'lapsed' });
     assert.ok(lapsedAtKill < PARCELS, 'the kill came after every timer had run: it proves nothing');
@@ -80,7 +86,7 @@ describe('3 worker processes, 300 timers, one worker killed with kill -9 mid-run
     // but not acknowledged were dropped by that second run.
     const schema = jobSchemaOf((db.spec as { schema: string }).schema);
     const retried = ((await em.getConnection().execute(`select data->>'id' as id from "${schema}".job where name = 'transitional.timer' and retry_count > 0`)) as Array<{ id: string }>).map((r) => Number(r.id));
-    assert.ok(retried.length >= 1, 'the killed worker held no job: the kill proves nothing');
+    assert.ok(retried.length >= 1, 'no job was run again after the kill');
     const committedByVictim = new Set(victim.linesOf('committed').map((l) => Number(l.split(' ')[0])));
     const bodies = workers.map((w) => w.linesOf('running').length);
     console.log(

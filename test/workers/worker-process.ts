@@ -28,6 +28,8 @@ export interface WorkerJob {
   /** Sleep this long in every timer body (between a quarter and 1.25 times as long when `jitter`). */
   readonly bodySleep?: number;
   readonly jitter?: boolean;
+  /** Every timer body after the first `stallAfter` sleeps for the rest of the process's life (so a kill then lands mid-job). */
+  readonly stallAfter?: number;
   /** Sleep this long after each commit, before the job is acknowledged (the in-process afterCommit hook). */
   readonly commitSleep?: number;
   /** Connect as this user instead (PostgreSQL: a URL; the rest of `spec` stays). */
@@ -46,8 +48,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 if (job.flows !== false) {
   const { behaviour } = await import('./parcel-flow.ts');
+  let bodies = 0;
   behaviour.timerBody = async (flow, transition) => {
     if (job.announce === true) say(`running ${flow.parcel.id} ${transition}`);
+    if (job.stallAfter !== undefined && ++bodies > job.stallAfter) await new Promise((resolve) => setTimeout(resolve, job.lifetime));
     const ms = job.bodySleep ?? 0;
     if (ms > 0) await new Promise((resolve) => setTimeout(resolve, job.jitter === true ? ms * (0.25 + Math.random()) : ms));
   };
