@@ -15,7 +15,7 @@
  * 2 s here with `startWorker`'s `lease`; 30 s by default), on PostgreSQL after pg-boss's heartbeat
  * (10 s, its minimum) and one supervision pass (2 s).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../mikro-orm/fixtures.ts';
 import { databaseKinds } from '../mikro-orm/fixtures.ts';
@@ -43,20 +43,24 @@ const { kinds, missing } = databaseKinds();
 if (missing !== undefined) test('the databases are available under CI (workers killed)', () => assert.fail(missing));
 
 for (const kind of kinds) {
-  describe(`a worker killed with kill -9 while it runs a due timer, on ${kind}`, () => {
-    let db: Database;
+  // The two tests run at the same time, each on a database of its own (PostgreSQL's takeover takes ~13 s).
+  describe(`a worker killed with kill -9 while it runs a due timer, on ${kind}`, { concurrency: true }, () => {
+    const databases: Database[] = [];
+    const fresh = async () => {
+      const db = await createWorkerDatabase(kind);
+      databases.push(db);
+      return db;
+    };
     const options = { pollInterval: 100, lease: LEASE };
     /** How long the second worker may take to get the job back. */
     const takeover = kind === 'postgresql' ? 40_000 : 20_000;
-    before(async () => {
-      db = await createWorkerDatabase(kind);
-    });
     after(async () => {
       await WorkerProcess.killAll();
-      await db?.dispose();
+      for (const db of databases) await db.dispose();
     });
 
     test('killed mid-body: another worker runs the timer, once; one state change, one history row, nothing left', { timeout: 60_000 }, async () => {
+      const db = await fresh();
       const [id] = await seedParcels(db, 1);
       const doomed = new WorkerProcess({ spec: db.spec, options, announce: true, bodySleep: 120_000, lifetime: 90_000 });
       await doomed.expect('ready', 30_000);
@@ -87,6 +91,7 @@ for (const kind of kinds) {
     });
 
     test('killed after the commit, before the job was acknowledged: the next run does nothing', { timeout: 60_000 }, async () => {
+      const db = await fresh();
       const [id] = await seedParcels(db, 1);
       const doomed = new WorkerProcess({ spec: db.spec, options, announce: true, commitSleep: 120_000, lifetime: 90_000 });
       await doomed.expect('ready', 30_000);

@@ -90,6 +90,21 @@ export async function jobCounts(db: Database): Promise<JobCounts> {
   }
 }
 
+/** How many jobs for the parcel `id` are pending (waiting, due or running). */
+export async function pendingFor(db: Database, id: number): Promise<number> {
+  const conn = db.orm.em.getConnection();
+  if (db.spec.kind === 'postgresql') {
+    const schema = jobSchemaOf(db.spec.schema);
+    const rows = (await conn.execute(`select count(*)::int as n from "${schema}".job where name like 'transitional.%' and state in ('created', 'retry', 'active') and data->>'entity' = 'Parcel' and data->>'id' = ?`, [String(id)])) as Array<{ n: number }>;
+    return rows[0]!.n;
+  }
+  const rows = (await conn.execute(`select payload from transitional_job where failed_at is null`)) as Array<{ payload: string }>;
+  return rows.filter((r) => {
+    const job = JSON.parse(r.payload) as { entity: string; id: unknown };
+    return job.entity === 'Parcel' && job.id === id;
+  }).length;
+}
+
 /** Polls `check` until it returns a value other than `undefined`/`false`, or fails naming `what` after `ms`. */
 export async function waitUntil<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms: number, what: string, every = 100): Promise<T> {
   const end = Date.now() + ms;

@@ -5,7 +5,7 @@
  *   ready                      the worker is started
  *   running <id> <transition>  a timer body began (with `announce`)
  *   committed <id> <transition> a change committed in this process (with `announce`)
- *   failed <json>              a job's run failed (`onError`): { kind, transition, hook, message }
+ *   failed <json>              a job's run failed (`onError`): { kind, id, transition, hook, message }
  *   start-failed <json>        startWorker rejected: { name, message }
  *   stopped                    after `stop` on stdin: the worker stopped and the ORM closed
  *
@@ -69,7 +69,7 @@ try {
   worker = await startWorker(orm, {
     ...job.options,
     onError: (error, failed) => {
-      say(`failed ${JSON.stringify({ kind: failed.kind, transition: failed.transition, hook: failed.kind === 'hook' ? failed.hook : undefined, message: error instanceof Error ? error.message : String(error) })}`);
+      say(`failed ${JSON.stringify({ kind: failed.kind, id: failed.id, transition: failed.transition, hook: failed.kind === 'hook' ? failed.hook : undefined, message: error instanceof Error ? error.message : String(error) })}`);
     },
   });
 } catch (error) {
