@@ -1,5 +1,5 @@
 /**
- * Timers and durable afterCommit hooks (contract §12): what they cost the call that records them,
+ * Timers and durable afterCommit hooks (README, Effects after commit; Timers and workers): what they cost the call that records them,
  * and how fast workers run them.
  *
  *   npm run bench:workers                             # SQLite; PostgreSQL too when DATABASE_URL is set

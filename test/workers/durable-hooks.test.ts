@@ -1,5 +1,5 @@
 /**
- * Contract §12: a durable afterCommit hook is recorded with the commit and run by a worker process,
+ * Effects after commit (README): a durable afterCommit hook is recorded with the commit and run by a worker process,
  * never by the committing one; a hook that throws is retried, `event.attempt` counting from 1,
  * until it succeeds, or given up after `maxAttempts` (kept as failed, not pending).
  *

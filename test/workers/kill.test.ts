@@ -1,5 +1,5 @@
 /**
- * Contract §12: a job claimed by a worker that dies is run by another worker within a minute.
+ * Timers and workers (README): a job claimed by a worker that dies is run by another worker within a minute.
  *
  * A worker process takes a due timer and is killed with `kill -9`:
  * - in the middle of its body (the body sleeps, so the kill lands while the job's transaction is

@@ -1,5 +1,5 @@
 /**
- * Contract §12 on PostgreSQL: any number of worker processes share the timers, and a timer
+ * Timers and workers (README), on PostgreSQL: any number of worker processes share the timers, and a timer
  * changes its entity at most once however often its job runs.
  *
  * 3 worker processes; 300 parcels enter `quick` (a 200 ms timer each) while they run; the timer

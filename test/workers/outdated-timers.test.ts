@@ -1,5 +1,5 @@
 /**
- * Contract §12: when a timer falls due, a worker calls its transition only if the entity is still
+ * Timers and workers (README): when a timer falls due, a worker calls its transition only if the entity is still
  * where the timer left it, in the same visit of that state; otherwise the job is dropped (done,
  * not failed, not retried) and nothing changes.
  *

@@ -1,5 +1,5 @@
 /**
- * Contract §12: timers and durable hooks are recorded in the transaction that commits the call,
+ * Effects after commit, Timers and workers (README): timers and durable hooks are recorded in the transaction that commits the call,
  * so a call that does not commit schedules nothing, and afterCommit hooks run only for work that
  * is durable.
  *

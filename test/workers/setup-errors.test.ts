@@ -1,5 +1,5 @@
 /**
- * Contract §12, bad setups: a worker started where the tables it needs cannot be created fails
+ * Timers and workers (README), bad setups: a worker started where the tables it needs cannot be created fails
  * with an error saying how to create them; a worker that does not know a job's flow class reports
  * the job as failed, keeps running, and the job is not lost (a worker that knows the class runs
  * it later).
