@@ -67,6 +67,13 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** How often an idle worker looks for due jobs, in ms (default 500; SQLite, MariaDB/MySQL). */
   readonly pollInterval?: number;
+  /**
+   * How long a job claimed by this worker stays its own without being renewed, in ms (default
+   * 30000; SQLite, MariaDB/MySQL). The lease is renewed while the job runs; when the worker dies
+   * (kill -9, a lost connection), another worker takes the job once it has run out. On PostgreSQL
+   * pg-boss's heartbeat (10 s) does this instead.
+   */
+  readonly lease?: number;
   /** Runs a durable hook gets before it is given up (default 25; the last error is kept with the job). */
   readonly maxAttempts?: number;
   /**
@@ -146,13 +153,15 @@ export async function startWorker(orm: MikroORM, options: WorkerOptions = {}): P
   const concurrency = options.concurrency ?? 4;
   const pollInterval = options.pollInterval ?? 500;
   const maxAttempts = options.maxAttempts ?? 25;
+  const lease = options.lease ?? 30_000;
   if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new TypeError(`startWorker(orm, { concurrency }): a positive integer, got ${String(concurrency)}.`);
   if (!(pollInterval > 0 && Number.isFinite(pollInterval))) throw new TypeError(`startWorker(orm, { pollInterval }): a positive number of ms, got ${String(pollInterval)}.`);
   if (!(Number.isInteger(maxAttempts) && maxAttempts > 0)) throw new TypeError(`startWorker(orm, { maxAttempts }): a positive integer, got ${String(maxAttempts)}.`);
+  if (!(Number.isInteger(lease) && lease >= 1000)) throw new TypeError(`startWorker(orm, { lease }): a whole number of ms, at least 1000, got ${String(lease)}.`);
   const em = orm.em.fork();
   if (em.getPlatform() instanceof BasePostgreSqlPlatform) return startPgBossWorker(orm, em, concurrency, maxAttempts, options);
   await createJobTable(em);
-  return startTableWorker(orm, concurrency, pollInterval, maxAttempts, options);
+  return startTableWorker(orm, concurrency, pollInterval, maxAttempts, lease, options);
 }
 
 async function startPgBossWorker(orm: MikroORM, em: EntityManager, concurrency: number, maxAttempts: number, options: WorkerOptions): Promise<Worker> {
@@ -181,9 +190,8 @@ async function startPgBossWorker(orm: MikroORM, em: EntityManager, concurrency: 
   };
 }
 
-function startTableWorker(orm: MikroORM, concurrency: number, pollInterval: number, maxAttempts: number, options: WorkerOptions): Worker {
-  /** A lease long enough for slow jobs (it is renewed while they run), short enough that a dead worker's jobs come back within a minute. */
-  const lease = 30_000;
+/** `lease`: long enough for slow jobs (it is renewed while they run), short enough that a dead worker's jobs come back within a minute. */
+function startTableWorker(orm: MikroORM, concurrency: number, pollInterval: number, maxAttempts: number, lease: number, options: WorkerOptions): Worker {
   const running = new Map<number, Promise<void>>();
   let stopped = false;
   let wake: (() => void) | undefined;
