@@ -17,8 +17,8 @@ import type { EntityManager, Transaction } from '@mikro-orm/core';
 import type { PgBoss as PgBossType, ConstructorOptions, QueueOptions } from 'pg-boss';
 import type { Job, JobQueue } from './jobs.ts';
 
-export const TIMER_QUEUE = 'transitional.timer';
-export const HOOK_QUEUE = 'transitional.hook';
+/** One queue for timers and durable hooks: a commit that leaves both records them in one statement. */
+export const JOB_QUEUE = 'transitional.jobs';
 
 /** Queue settings (see the module comment). */
 export const QUEUE_OPTIONS: QueueOptions = {
@@ -101,14 +101,12 @@ export async function startBoss(em: EntityManager, worker: boolean): Promise<PgB
   boss.on('error', (error: Error) => process.emitWarning(`transitional/mikro-orm: pg-boss: ${error.message}`, 'PgBossWarning'));
   try {
     await boss.start();
-    for (const name of [TIMER_QUEUE, HOOK_QUEUE]) {
-      if ((await boss.getQueue(name)) === null) await boss.createQueue(name, QUEUE_OPTIONS);
-    }
+    if ((await boss.getQueue(JOB_QUEUE)) === null) await boss.createQueue(JOB_QUEUE, QUEUE_OPTIONS);
   } catch (error) {
     await boss.stop({ graceful: false, close: false }).catch(() => {});
     throw new Error(
       `transitional/mikro-orm could not install pg-boss in schema "${schema}" (timers and durable afterCommit hooks need it): ${error instanceof Error ? error.message : String(error)}. ` +
-        `Run the process once as a user that may create schemas, or install it by hand: import { getConstructionPlans } from 'pg-boss'; run getConstructionPlans('${schema}').`,
+        `Run the process once as a user that may create schemas, or install it by hand as one that may (import { getConstructionPlans } from 'pg-boss'; run getConstructionPlans('${schema}')) and grant this user usage on schema ${schema} and select, insert, update, delete on its tables.`,
       { cause: error },
     );
   }
@@ -122,11 +120,14 @@ export async function pgBossQueue(em: EntityManager): Promise<JobQueue> {
   const boss = await startBoss(em.fork(), false);
   return {
     async record(_em: EntityManager, trx: Transaction | undefined, jobs: readonly Job[]): Promise<void> {
-      const db = trx === undefined ? undefined : fromKysely(trx as never);
-      for (const job of jobs) {
-        const options = { ...(db === undefined ? {} : { db }), ...(job.kind === 'timer' ? { startAfter: new Date(job.due) } : {}) };
-        await boss.send(job.kind === 'timer' ? TIMER_QUEUE : HOOK_QUEUE, job as unknown as object, options);
-      }
+      if (jobs.length === 0) return;
+      const options = trx === undefined ? {} : { db: fromKysely(trx as never) };
+      // One statement for all of a commit's jobs.
+      await boss.insert(
+        JOB_QUEUE,
+        jobs.map((job) => ({ data: job as unknown as object, ...(job.kind === 'timer' ? { startAfter: new Date(job.due) } : {}) })),
+        options,
+      );
     },
   };
 }

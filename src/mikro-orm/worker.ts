@@ -22,7 +22,7 @@ import { TransitionNotAllowed } from '../core/errors.ts';
 import { ConcurrentTransition, TransitionNotPersisted } from './errors.ts';
 import { backoff, type Job } from './jobs.ts';
 import { claim, complete, createJobTable, renew, retryLater, type ClaimedRow } from './table-queue.ts';
-import { HOOK_QUEUE, TIMER_QUEUE, startBoss } from './pg-boss-queue.ts';
+import { JOB_QUEUE, startBoss } from './pg-boss-queue.ts';
 
 /** The stores a worker can find jobs' flows in: filled by `persistTransitions`. */
 export interface WorkerStore {
@@ -181,8 +181,7 @@ async function startPgBossWorker(orm: MikroORM, em: EntityManager, concurrency: 
       }),
     );
   const work = { batchSize: concurrency, pollingIntervalSeconds: 0.5, includeMetadata: true, perJobResults: true, burstWhenBatchFull: true } as const;
-  await boss.work(TIMER_QUEUE, work, handle as never);
-  await boss.work(HOOK_QUEUE, work, handle as never);
+  await boss.work(JOB_QUEUE, work, handle as never);
   return {
     async stop() {
       await boss.stop({ graceful: true, close: false, timeout: 30_000 });

@@ -85,7 +85,7 @@ describe('3 worker processes, 300 timers, one worker killed with kill -9 mid-run
     // attempt): those whose body it was in ran their body again elsewhere; those it had committed
     // but not acknowledged were dropped by that second run.
     const schema = jobSchemaOf((db.spec as { schema: string }).schema);
-    const retried = ((await em.getConnection().execute(`select data->>'id' as id from "${schema}".job where name = 'transitional.timer' and retry_count > 0`)) as Array<{ id: string }>).map((r) => Number(r.id));
+    const retried = ((await em.getConnection().execute(`select data->>'id' as id from "${schema}".job where name = 'transitional.jobs' and data->>'kind' = 'timer' and retry_count > 0`)) as Array<{ id: string }>).map((r) => Number(r.id));
     assert.ok(retried.length >= 1, 'no job was run again after the kill');
     const committedByVictim = new Set(victim.linesOf('committed').map((l) => Number(l.split(' ')[0])));
     const bodies = workers.map((w) => w.linesOf('running').length);
