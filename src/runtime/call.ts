@@ -723,12 +723,20 @@ function begin(call: Call): void {
   }
   let fs = flowState(call.flow);
   // An outermost call of a class with afterCommit hooks keeps a journal of what it changes.
-  if (fs === undefined && call.parts.some((p) => p.hooks !== undefined && p.hooks.afterCommit.length !== 0)) fs = flag(call.flow);
+  if (fs === undefined && hasAfterCommit(call.parts)) fs = flag(call.flow);
   if (fs !== undefined) {
     fs.depth++;
     call.fs = fs;
     call.mark = fs.journal.length;
   }
+}
+
+function hasAfterCommit(parts: readonly Part[]): boolean {
+  for (let i = 0; i < parts.length; i++) {
+    const hooks = parts[i]!.hooks;
+    if (hooks !== undefined && hooks.afterCommit.length !== 0) return true;
+  }
+  return false;
 }
 
 function finish(call: Call): unknown {
