@@ -199,7 +199,7 @@ export function resolveOptions<U>(options: AdminOptions<U>): Site<U> {
       fail(`${where}: ${meta.className} has no scalar property "${field}" (the field option of persistTransitions(${state.name}, ${flowClass.name}, ...)).`);
     }
     if (meta.primaryKeys.length === 0) fail(`${where}: ${meta.className} has no primary key.`);
-    const log = declared.log === false ? undefined : declared.log === undefined ? TransitionLog : typeof declared.log === 'object' && 'entity' in declared.log && Object.getPrototypeOf(declared.log) === Object.prototype ? declared.log.entity : (declared.log as EntityName<any>);
+    const log = store.logEntity;
     if (log === TransitionLog && logMeta === undefined) {
       fail(`${where}: ${flowClass.name} writes its history to TransitionLog, which is not one of the ORM's entities (add it to MikroORM.init({ entities })).`);
     }

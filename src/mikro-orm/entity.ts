@@ -67,19 +67,12 @@ export function target(em: EntityManager, entity: unknown, flowName: string, tra
 
 /** The value `em` last read or wrote for `field` (`null` for a NULL column). */
 export function loaded(t: Target, field: string): unknown {
-  return wrapped(t.entity).__originalEntityData?.[field] ?? null;
+  return rowSnapshot(t)?.[field] ?? null;
 }
 
-/** `value` as the database stores it (what MikroORM's snapshot holds): through the property's custom type, if any. */
-export function toDatabase(em: EntityManager, t: Target, field: string, value: unknown): unknown {
-  const type = t.meta.properties[field]?.customType;
-  return type === undefined ? value : type.convertToDatabaseValue(value, em.getPlatform(), { mode: 'query' });
-}
-
-/** Records that `field` now holds `value` (as stored) in the database, after our own compare-and-set. */
-export function markLoaded(t: Target, field: string, value: unknown): void {
-  const data = wrapped(t.entity).__originalEntityData;
-  if (data !== undefined) data[field] = value;
+/** MikroORM's snapshot of the entity's row (what it last read or wrote), if it has one. */
+export function rowSnapshot(t: Target): Record<string, unknown> | undefined {
+  return wrapped(t.entity).__originalEntityData;
 }
 
 /** The scalar properties that can hold a state. */

@@ -39,8 +39,14 @@ function dialectOf(em: EntityManager): Dialect {
   return 'other';
 }
 
+/** A lock statement and the dialect whose parameters it takes. */
+interface Statement {
+  readonly sql: string;
+  readonly dialect: Dialect;
+}
+
 /** Statements per driver and entity metadata, by field and version field. */
-const statements = new WeakMap<object, WeakMap<object, Map<string, string>>>();
+const statements = new WeakMap<object, WeakMap<object, Map<string, Statement>>>();
 
 function column(t: Target, name: string): string {
   const prop = t.meta.properties[name];
@@ -50,22 +56,24 @@ function column(t: Target, name: string): string {
   return prop.fieldNames[0];
 }
 
-function statementFor(em: EntityManager, t: Target, field: string, version: string | undefined): string {
+function statementFor(em: EntityManager, t: Target, field: string, version: string | undefined): Statement {
   const driver = em.getDriver();
   let byMeta = statements.get(driver);
   if (byMeta === undefined) statements.set(driver, (byMeta = new WeakMap()));
   let byKey = byMeta.get(t.meta);
   if (byKey === undefined) byMeta.set(t.meta, (byKey = new Map()));
   const key = `${field}\u0000${version ?? ''}\u0000${t.schema ?? ''}`;
-  let sql = byKey.get(key);
-  if (sql !== undefined) return sql;
+  const known = byKey.get(key);
+  if (known !== undefined) return known;
   const platform = em.getPlatform();
   const q = (name: string) => platform.quoteIdentifier(name);
   const table = (driver as unknown as { getTableName(meta: object, options: { schema?: string }): string }).getTableName(t.meta, { schema: t.schema });
   const where = t.meta.primaryKeys.map((pk) => `${q(column(t, pk))} = ?`).join(' and ');
   const columns = `${q(column(t, field))} as ${q('state')}, ${version === undefined ? 'null' : q(column(t, version))} as ${q('version')}, 1 as ${q('found')}`;
   const read = `select ${columns} from ${table} where ${where}`;
-  switch (dialectOf(em)) {
+  const dialect = dialectOf(em);
+  let sql: string;
+  switch (dialect) {
     case 'postgresql':
       sql = `select r.${q('state')}, r.${q('version')}, r.${q('found')} from (select set_config('lock_timeout', ?, true) as ${q('lt')}) l left join lateral (${read} for no key update) r on true`;
       break;
@@ -80,8 +88,9 @@ function statementFor(em: EntityManager, t: Target, field: string, version: stri
       sql = read;
       break;
   }
-  byKey.set(key, sql);
-  return sql;
+  const statement = { sql, dialect };
+  byKey.set(key, statement);
+  return statement;
 }
 
 /**
@@ -90,10 +99,10 @@ function statementFor(em: EntityManager, t: Target, field: string, version: stri
  * of the connection applies instead).
  */
 export async function lockRow(em: EntityManager, t: Target, field: string, version: string | undefined, ctx: Transaction | undefined, timeout: number): Promise<LockedRow> {
-  const sql = statementFor(em, t, field, version);
+  const { sql, dialect } = statementFor(em, t, field, version);
   const keys = t.meta.primaryKeys.map((pk) => loaded(t, pk) ?? t.where[pk]);
   let params: unknown[];
-  switch (dialectOf(em)) {
+  switch (dialect) {
     case 'postgresql':
       params = [`${Math.max(1, Math.ceil(timeout))}ms`, ...keys];
       break;

@@ -27,7 +27,7 @@ import type { State } from '../state.ts';
 import type { StateChange, TransitionStore, UnitOfWork } from '../persistence.ts';
 import { show } from '../core/errors.ts';
 import { ConcurrentTransition, TransitionNotPersisted } from './errors.ts';
-import { fieldAfter, loaded, target, type Target } from './entity.ts';
+import { fieldAfter, loaded, rowSnapshot, target, type Target } from './entity.ts';
 import { TransitionLog, type TransitionRecord } from './transition-log.ts';
 import { exclusive, frames, outcomeOf, sameSqliteDatabase, watchCommit, watchCommits, type Frame } from './frames.ts';
 import { lockRow, sameStored } from './row-lock.ts';
@@ -193,9 +193,9 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
     return flowKey(this.#state.name, this.#flowClass);
   }
 
-  /** Whether this store can wrap a loaded entity in its flow (a `flow` factory was given). */
-  get canWrap(): boolean {
-    return this.#options.flow !== undefined;
+  /** The entity history rows go to (`TransitionLog` by default), or `undefined` with `log: false`. */
+  get logEntity(): EntityName<any> | undefined {
+    return this.#log?.entity;
   }
 
   /** The entity property that holds the state, when given (`field`) or learned. */
@@ -280,7 +280,6 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
   async #unit(em: EntityManager, unit: UnitOfWork, call: () => Promise<unknown>): Promise<unknown> {
     const flow = unit.flow as F;
     const t = target(em, this.#options.entity(flow), this.#flowName, unit.transition);
-    watchCommits(em);
     const field = this.#knownField(t);
     if (field === undefined) this.#refusePartial(t, unit);
     const version = t.meta.versionProperty as string | undefined;
@@ -383,7 +382,7 @@ export class MikroOrmTransitionStore<F extends object> implements TransitionStor
       run.expectedVersion = run.version === undefined ? undefined : versionOf(t, run.version);
       return;
     }
-    const original = (t.entity as { __helper?: { __originalEntityData?: Record<string, unknown> } }).__helper?.__originalEntityData;
+    const original = rowSnapshot(t);
     if (learned && row.state !== null && original !== undefined && !Object.hasOwn(originalBefore(run.memory, t.entity) ?? original, field)) {
       // The property was just learned from this call, which ran from the State's default because
       // the entity holds no value for it: it was loaded without that column.
