@@ -43,3 +43,47 @@ export function table(rows: readonly (readonly (string | number)[])[]): string {
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
+
+/** What one timed stretch of an asynchronous step measured. */
+export interface StepSample {
+  /** Steps per second. */
+  readonly perSecond: number;
+  /** Process CPU time per step, µs. */
+  readonly cpu: number;
+}
+
+/**
+ * Runs `step` over and over for `ms` milliseconds, cycling its argument through 1..`rows`, and
+ * measures steps per second and the process's CPU time per step.
+ */
+export async function measureStep(step: (id: number) => unknown, ms: number, rows: number): Promise<StepSample> {
+  let n = 0;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const end = start + ms;
+  while (performance.now() < end) {
+    await step((n % rows) + 1);
+    n++;
+  }
+  const used = process.cpuUsage(cpu);
+  return { perSecond: (n * 1000) / (performance.now() - start), cpu: (used.user + used.system) / n };
+}
+
+/**
+ * Warms every case up, then runs them interleaved `rounds` times for `ms` each; returns the median
+ * of a measure per case (so a drift of the machine touches every case alike).
+ */
+export async function interleavedMedians(
+  cases: ReadonlyArray<readonly [string, (id: number) => unknown]>,
+  rounds: number,
+  ms: number,
+  rows: number,
+): Promise<(name: string, key: keyof StepSample) => number> {
+  for (const [, step] of cases) await measureStep(step, 300, rows);
+  const samples = new Map<string, StepSample[]>(cases.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) for (const [name, step] of cases) samples.get(name)!.push(await measureStep(step, ms, rows));
+  return (name, key) => {
+    const values = samples.get(name)!.map((s) => s[key]).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)]!;
+  };
+}

@@ -25,7 +25,7 @@ import { MikroORM, defineEntity, p, type EntityManager, type InferEntity } from 
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { State } from 'transitional';
 import { TransitionLog, persistTransitions, sqliteOptions } from 'transitional/mikro-orm';
-import { table } from './harness.ts';
+import { interleavedMedians, measureStep, table } from './harness.ts';
 
 const Row = defineEntity({
   name: 'Row',
@@ -107,32 +107,12 @@ function rawStatements(db: DatabaseSync): (id: number) => void {
 
 /** Transitions per second of `step` over `ms` milliseconds, cycling through the rows. */
 async function rate(step: (id: number) => unknown, ms: number): Promise<number> {
-  return (await measureStep(step, ms)).perSecond;
-}
-
-/** Transitions per second, and process CPU time per transition (µs), of `step` over `ms` milliseconds. */
-async function measureStep(step: (id: number) => unknown, ms: number): Promise<{ perSecond: number; cpu: number }> {
-  let n = 0;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const end = start + ms;
-  while (performance.now() < end) {
-    await step((n % ROWS) + 1);
-    n++;
-  }
-  const used = process.cpuUsage(cpu);
-  return { perSecond: (n * 1000) / (performance.now() - start), cpu: (used.user + used.system) / n };
+  return (await measureStep(step, ms, ROWS)).perSecond;
 }
 
 /** Runs the cases interleaved, `rounds` times, and prints medians against the hand-written one. */
 async function compare(title: string, cases: Array<[string, (id: number) => unknown]>, rounds: number, ms: number): Promise<void> {
-  for (const [, step] of cases) await rate(step, 300); // warm-up
-  const samples = new Map<string, Array<{ perSecond: number; cpu: number }>>(cases.map(([name]) => [name, []]));
-  for (let round = 0; round < rounds; round++) for (const [name, step] of cases) samples.get(name)!.push(await measureStep(step, ms));
-  const median = (name: string, key: 'perSecond' | 'cpu') => {
-    const values = samples.get(name)!.map((s) => s[key]).sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)]!;
-  };
+  const median = await interleavedMedians(cases, rounds, ms, ROWS);
   const hand = 'by hand with MikroORM';
   console.log(`${title}; medians of ${rounds} interleaved rounds:\n`);
   console.log(

@@ -28,7 +28,7 @@ import type { EntityManager, MikroORM as Orm } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { State, type HookEvent } from 'transitional';
 import { TransitionLog, persistTransitions, sqliteOptions, startWorker } from 'transitional/mikro-orm';
-import { table } from './harness.ts';
+import { interleavedMedians, table } from './harness.ts';
 
 const Row = defineEntity({
   name: 'Row',
@@ -141,29 +141,10 @@ async function toggle(orm: Orm, cls: ToggleClass, id: number): Promise<void> {
   await (row.stage === 'a' ? flow.flip() : flow.flop());
 }
 
-/** Transitions per second, and process CPU time per transition (µs), of `step` over `ms` milliseconds. */
-async function measureStep(step: (id: number) => unknown, ms: number): Promise<{ perSecond: number; cpu: number }> {
-  let n = 0;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const end = start + ms;
-  while (performance.now() < end) {
-    await step((n % ROWS) + 1);
-    n++;
-  }
-  const used = process.cpuUsage(cpu);
-  return { perSecond: (n * 1000) / (performance.now() - start), cpu: (used.user + used.system) / n };
-}
-
 /** Runs the cases interleaved, `rounds` times, and prints medians against the first. */
 async function compare(title: string, cases: Array<[string, (id: number) => unknown]>, rounds: number, ms: number): Promise<void> {
-  for (const [, step] of cases) await measureStep(step, 300); // warm-up (and the job queue made)
-  const samples = new Map<string, Array<{ perSecond: number; cpu: number }>>(cases.map(([name]) => [name, []]));
-  for (let round = 0; round < rounds; round++) for (const [name, step] of cases) samples.get(name)!.push(await measureStep(step, ms));
-  const median = (name: string, key: 'perSecond' | 'cpu') => {
-    const values = samples.get(name)!.map((s) => s[key]).sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)]!;
-  };
+  // The warm-up also makes the job queue.
+  const median = await interleavedMedians(cases, rounds, ms, ROWS);
   const base = cases[0]![0];
   const us = (name: string) => 1e6 / median(name, 'perSecond');
   console.log(`${title}; medians of ${rounds} interleaved rounds:\n`);
